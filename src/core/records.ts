@@ -58,11 +58,38 @@ export type Decision =
       evidence: Evidence;
       /** The probe that triggered the decision. */
       trigger: ProbeEvent;
+      /** Set when the detector runs in dry-run mode: the decision is computed and logged, nothing is enforced. */
+      dryRun?: boolean;
     }
   | { kind: 'release'; at: number; source: string; reason: string }
   | { kind: 'skip'; at: number; source: string; why: SkipReason; detail: string; trigger?: ProbeEvent };
 
 export type Decisions = Decision[];
+
+/** Outcome of a scanner burst, strongest first: what the detector did about it at least once. */
+export type BurstOutcome = 'blocked' | 'already-blocked' | 'rate-limited' | 'alert-only';
+
+/**
+ * One record per scanner burst (a source that crossed the threshold), emitted by the detector once
+ * the source has been quiet for a few seconds or the burst ran too long: the "one summary log line
+ * per scanner burst" instead of one line per probe.
+ */
+export interface BurstSummary {
+  source: string;
+  firstAt: number;
+  lastAt: number;
+  probes: number;
+  /** Distinct destination ports seen, ascending, capped (see `otherPortProbes`). */
+  ports: number[];
+  /** Probes to ports beyond the cap (not stored, so their distinctness is unknown). */
+  otherPortProbes: number;
+  protocols: Protocol[];
+  techniques: Technique[];
+  modes: Mode[];
+  outcome: BurstOutcome;
+  /** True when a ban was decided (or already in force) during the burst. */
+  blocked: boolean;
+}
 
 // ---- Logcheck side ----------------------------------------------------------------------------
 
