@@ -66,7 +66,17 @@ export interface RespondConfig {
   nftables: { table: string; family: 'inet' };
   iptables: { chain: string; useIpset: boolean; ipsetName: string };
   route: Record<string, never>;
-  hostsDeny: { path: string; service: string };
+  /**
+   * `line` (added by config): a hosts.deny line template with `$TARGET$` (PortSentry's KILL_HOSTS_DENY,
+   * e.g. "ALL: $TARGET$ : DENY"); absent or "" = `${service}: ${address}`.
+   */
+  hostsDeny: { path: string; service: string; line?: string };
+  /**
+   * (added by config) Argument vector the `command` backend runs to block an address (a PortSentry
+   * KILL_ROUTE that maps to no built-in backend); same placeholders as `command`. [] = none.
+   * Unlike `command` (KILL_RUN_CMD, run at levels `block` and `command`), this one is a blocker.
+   */
+  routeCommand?: string[];
 }
 
 export interface StoreConfig {
@@ -150,4 +160,6 @@ export interface ConfigProblem {
   message: string;
   line?: number;
   file?: string;
+  /** (added by config) Absent = 'error'. Warnings are printed but do not make the config invalid. */
+  severity?: 'error' | 'warning';
 }

@@ -48,6 +48,11 @@ export interface ResponderContext {
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
   /** Current time (epoch ms), injectable for tests. */
   now: () => number;
+  /**
+   * Argv prefix for long-lived children a backend spawns itself (the nftables backend keeps one
+   * `nft -i` running); must match the prefix `run` uses, e.g. ['ip','netns','exec',NS] in tests.
+   */
+  spawnPrefix?: string[];
 }
 
 export interface Responder {

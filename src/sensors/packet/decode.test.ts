@@ -172,7 +172,7 @@ test('decoders survive random and mutated frames without an exception escaping',
   ];
   const links = Object.values(LinkType);
   const table = new FragmentTable(64);
-  const iterations = Number(process.env.FUZZ_ITERATIONS ?? 300_000);
+  const iterations = Number(process.env.FUZZ_ITERATIONS ?? 2_000_000);
   let ok = 0;
   for (let i = 0; i < iterations; i++) {
     const base = seeds[i % seeds.length]!;

@@ -1,0 +1,435 @@
+// The daemon: the one place that wires concrete parts together (config, store, host facts,
+// detector, responders, sensors, reporters, control socket) and owns signals and timers.
+//
+// The probe pipeline is synchronous up to the firewall call: sensor → store.recordProbe →
+// detector.observe → store.insertBan → responders. Nothing on it awaits syslog or DNS; the
+// log lines are produced afterwards (names resolved asynchronously for the log only).
+
+import { ipFamily, canonicalIp } from '../core/address.js';
+import { SentinelError, errorMessage } from '../core/errors.js';
+import type { Decision, Mode, ProbeEvent } from '../core/records.js';
+import { loadConfig, formatProblems } from '../config/load.js';
+import type { Config, ConfigProblem } from '../config/types.js';
+import { Detector } from '../detector/detector.js';
+import { detectorOptionsFromConfig } from '../detector/options.js';
+import { createResponders } from '../responders/registry.js';
+import type { Responder } from '../responders/contract.js';
+import { makeRunner } from '../responders/spawn.js';
+import { Store } from '../store/store.js';
+import type { BanRecord } from '../store/types.js';
+import { startControlServer, type ControlRequest, type ControlServer } from './control.js';
+import { Enforcer, manualBan } from './enforcer.js';
+import { buildHostNeverBlock } from './never-block.js';
+import { createOutput, type Output } from './output.js';
+import { startSensors, type RunningSensor } from './sensors.js';
+
+export interface DaemonOptions {
+  configPath?: string;
+  /** Overrides detect.modes (CLI `--mode` / `-tcp -udp ...`). */
+  modes?: Mode[];
+  /** Overrides store.path (`--state`). */
+  statePath?: string;
+  /** Forces respond.dryRun (`--dry-run`). */
+  dryRun?: boolean;
+  /** Overrides control.socket (`--socket`). */
+  socketPath?: string;
+  /** Where JSON lines and diagnostics go (default process.stdout / process.stderr). */
+  stdout?: (line: string) => void;
+  stderr?: (line: string) => void;
+}
+
+/** Exit status of a daemon whose configuration is invalid (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+export class ConfigInvalidError extends SentinelError {
+  constructor(readonly problems: ConfigProblem[]) {
+    super('E_CONFIG', formatProblems(problems));
+    this.name = 'ConfigInvalidError';
+  }
+}
+
+/** Loads the config and applies the command-line overrides. */
+export function prepareConfig(options: DaemonOptions): { config?: Config; problems: ConfigProblem[] } {
+  const { config, problems } = loadConfig(options.configPath);
+  if (!config || problems.length > 0) return { problems };
+  if (options.modes && options.modes.length > 0) config.detect.modes = [...options.modes];
+  if (options.statePath) config.store.path = options.statePath;
+  if (options.dryRun) config.respond.dryRun = true;
+  if (options.socketPath) config.control.socket = options.socketPath;
+  return { config, problems };
+}
+
+/** How often detector.tick (ban expiry, burst summaries) and store expiry run. */
+const TICK_MS = 500;
+/** How often old probes/decisions are pruned (when retention > 0). */
+const PRUNE_MS = 3_600_000;
+
+export class Daemon {
+  private sensors: RunningSensor[] = [];
+  private detector!: Detector;
+  private enforcer!: Enforcer;
+  private control: ControlServer | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  private neverBlockNotes: string[] = [];
+  private responderNotes: string[] = [];
+  /** Serialises reload/reconcile/expiry so they never interleave with each other. */
+  private maintenance: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private config: Config,
+    private readonly options: DaemonOptions,
+    private readonly store: Store,
+    private output: Output,
+  ) {}
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { config, problems } = prepareConfig(options);
+    if (!config) throw new ConfigInvalidError(problems);
+    const store = Store.open(config.store.path);
+    const output = createOutput(config, options);
+    const daemon = new Daemon(config, options, store, output);
+    try {
+      await daemon.boot();
+    } catch (err) {
+      await daemon.stop().catch(() => undefined);
+      throw err;
+    }
+    return daemon;
+  }
+
+  get configuration(): Config {
+    return this.config;
+  }
+
+  private async boot(): Promise<void> {
+    const config = this.config;
+    const { responders, notes } = await this.makeResponders(config);
+    this.responderNotes = notes;
+    this.enforcer = new Enforcer(this.store, responders, config.respond, {
+      applied: (ban, outcomes) => this.output.banApplied(ban, outcomes),
+      released: (address, reason, outcomes) => this.output.banReleased(address, reason, outcomes),
+      reconciled: (backend, report) => this.output.reconciled(backend, report),
+      problem: (message) => this.output.warn(message),
+    });
+    this.detector = await this.makeDetector(config);
+    // Reconcile before the traps open: bans from the last run are in force (or released) first.
+    await this.enforcer.reconcile(Date.now());
+    this.restoreDetectorBans();
+    this.sensors = await startSensors(config.detect.modes, config, {
+      onProbe: (event) => this.onProbe(event),
+      onError: (message) => this.output.warn(message),
+    });
+    this.control = await startControlServer(config.control.socket, (req) => this.handle(req));
+    this.startTimers();
+    this.output.started({
+      pid: process.pid,
+      config: config.origin,
+      modes: config.detect.modes,
+      sensors: this.sensors.map((s) => s.summary),
+      backends: this.enforcer.backends.map((r) => r.name),
+      notes: [...this.responderNotes, ...this.neverBlockNotes],
+      dryRun: config.respond.dryRun,
+      store: config.store.path,
+      socket: config.control.socket,
+    });
+  }
+
+  private async makeResponders(config: Config): Promise<{ responders: Responder[]; notes: string[] }> {
+    return createResponders(config.respond, {
+      run: makeRunner([]),
+      log: (level, message) => this.output.diagnostic(level, message),
+      now: () => Date.now(),
+    });
+  }
+
+  private async makeDetector(config: Config): Promise<Detector> {
+    const { set, notes } = await buildHostNeverBlock(config);
+    this.neverBlockNotes = notes;
+    const memory = config.respond.offenceMemory;
+    const options = detectorOptionsFromConfig(config, set, (address) =>
+      this.store.offences(address, memory > 0 ? Date.now() - memory : 0),
+    );
+    return new Detector(options);
+  }
+
+  private restoreDetectorBans(): void {
+    for (const ban of this.store.activeBans()) this.detector.restoreBan(ban.address, ban.until, ban.offence);
+  }
+
+  private startTimers(): void {
+    const tick = setInterval(() => this.tick(), TICK_MS);
+    tick.unref();
+    this.timers.push(tick);
+    if (this.config.store.retention > 0) {
+      const prune = setInterval(() => {
+        try {
+          this.store.prune(Date.now() - this.config.store.retention);
+        } catch (err) {
+          this.output.warn(`prune: ${errorMessage(err)}`);
+        }
+      }, PRUNE_MS);
+      prune.unref();
+      this.timers.push(prune);
+    }
+    this.scheduleReconcile();
+  }
+
+  private scheduleReconcile(): void {
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.reconcileTimer = undefined;
+    const every = this.config.respond.reconcileInterval;
+    if (every > 0) {
+      this.reconcileTimer = setInterval(() => this.serial(() => this.enforcer.reconcile(Date.now())), every);
+      this.reconcileTimer.unref();
+    }
+  }
+
+  private serial<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.maintenance.then(job, job);
+    this.maintenance = next.catch((err) => this.output.warn(errorMessage(err)));
+    return next;
+  }
+
+  // ---- the hot path ----------------------------------------------------------------------
+
+  private onProbe(event: ProbeEvent): void {
+    if (this.stopping) return;
+    try {
+      this.store.recordProbe(event);
+    } catch (err) {
+      this.output.warn(`store: recording probe: ${errorMessage(err)}`);
+    }
+    let decisions: Decision[];
+    try {
+      decisions = this.detector.observe(event);
+    } catch (err) {
+      this.output.warn(`detector: ${errorMessage(err)}`);
+      return;
+    }
+    for (const decision of decisions) this.onDecision(decision, event);
+  }
+
+  private onDecision(decision: Decision, event: ProbeEvent | undefined): void {
+    try {
+      this.store.recordDecision(decision);
+    } catch (err) {
+      this.output.warn(`store: recording decision: ${errorMessage(err)}`);
+    }
+    if (decision.kind === 'block') {
+      if (decision.dryRun || this.config.respond.dryRun) {
+        this.output.probe(decision.trigger, decision);
+        return;
+      }
+      const level = this.enforcer.levelOf(decision.trigger.protocol);
+      const ban = {
+        address: decision.source,
+        family: ipFamily(decision.source) ?? 4,
+        createdAt: decision.at,
+        until: decision.until,
+        origin: 'detector' as const,
+        reason: decision.reason,
+        offence: decision.offence,
+        evidence: decision.evidence,
+        port: decision.trigger.port,
+        protocol: decision.trigger.protocol,
+        mode: decision.trigger.mode,
+      };
+      // The enforcement starts synchronously (insertBan, first backend call) inside ban().
+      this.enforcer
+        .ban(ban, level)
+        .then(({ record }) => this.output.probe(decision.trigger, decision, record))
+        .catch((err) => this.output.error(`ban ${decision.source}: ${errorMessage(err)}`));
+      return;
+    }
+    if (decision.kind === 'release') {
+      this.serial(async () => {
+        const active = this.store.activeBan(decision.source);
+        if (active && active.until !== null && active.until <= Date.now()) {
+          await this.enforcer.release(decision.source, decision.at, decision.reason, 'expired');
+        }
+      });
+      return;
+    }
+    if (event) this.output.probe(event, decision);
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    try {
+      const { decisions, summaries } = this.detector.tick(now);
+      for (const d of decisions) this.onDecision(d, undefined);
+      for (const s of summaries) this.output.summary(s);
+    } catch (err) {
+      this.output.warn(`tick: ${errorMessage(err)}`);
+    }
+    this.serial(async () => {
+      for (const address of await this.enforcer.expire(Date.now())) this.detector.forgetBan(address);
+    });
+  }
+
+  // ---- control ---------------------------------------------------------------------------
+
+  private async handle(req: ControlRequest): Promise<unknown> {
+    switch (req.op) {
+      case 'ping':
+        return { pong: true, pid: process.pid };
+      case 'status':
+        return this.status();
+      case 'reload':
+        return this.reload();
+      case 'block':
+        return this.block(req.address, req.for ?? null, req.reason);
+      case 'unblock':
+        return this.unblock(req.address, req.reason);
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const now = Date.now();
+    return {
+      daemon: {
+        pid: process.pid,
+        startedAt: this.startedAt,
+        uptimeMs: now - this.startedAt,
+        config: this.config.origin,
+        modes: this.config.detect.modes,
+        dryRun: this.config.respond.dryRun,
+        store: this.config.store.path,
+        socket: this.config.control.socket,
+        backends: this.enforcer.backends.map((r) => r.name),
+        sensors: this.sensors.map((s) => s.summary),
+        detector: this.detector.stats(),
+        output: this.output.stats(),
+      },
+      ...this.store.status(now),
+    };
+  }
+
+  async block(addressText: string, forMs: number | null, reason = 'manual'): Promise<BanRecord> {
+    const address = canonicalIp(addressText);
+    if (!address) throw new SentinelError('E_ADDRESS', `not an IP address: ${addressText}`);
+    return this.serial(async () => {
+      const now = Date.now();
+      if (this.store.activeBan(address)) await this.enforcer.release(address, now, 'replaced', 'released');
+      const { record } = await this.enforcer.ban(manualBan(address, now, forMs, reason), 'block');
+      this.detector.restoreBan(address, record.until, record.offence);
+      return this.store.activeBan(address) ?? record;
+    });
+  }
+
+  async unblock(addressText: string, reason = 'manual'): Promise<{ address: string; released: boolean }> {
+    const address = canonicalIp(addressText);
+    if (!address) throw new SentinelError('E_ADDRESS', `not an IP address: ${addressText}`);
+    return this.serial(async () => {
+      const active = this.store.activeBan(address);
+      this.detector.forgetBan(address);
+      if (!active) return { address, released: false };
+      await this.enforcer.release(address, Date.now(), reason, 'released');
+      return { address, released: true };
+    });
+  }
+
+  /** SIGHUP: re-read the config; on problems keep running with the old one. Bans are kept. */
+  reload(): Promise<{ reloaded: boolean; problems: ConfigProblem[] }> {
+    return this.serial(async () => {
+      const { config, problems } = prepareConfig(this.options);
+      if (!config) {
+        this.output.warn(`reload refused, keeping the running configuration:\n${formatProblems(problems)}`);
+        return { reloaded: false, problems };
+      }
+      // The store and the control socket stay where they are for the life of the process.
+      config.store.path = this.config.store.path;
+      config.control.socket = this.config.control.socket;
+      const { responders, notes } = await this.makeResponders(config);
+      const old = this.enforcer.backends;
+      await Promise.allSettled(this.sensors.map((s) => s.close()));
+      this.sensors = [];
+      this.config = config;
+      this.responderNotes = notes;
+      this.enforcer.replace(responders, config.respond);
+      await Promise.allSettled(old.map((r) => r.close()));
+      this.output.close();
+      this.output = createOutput(config, this.options);
+      this.detector = await this.makeDetector(config);
+      await this.enforcer.reconcile(Date.now());
+      this.restoreDetectorBans();
+      this.sensors = await startSensors(config.detect.modes, config, {
+        onProbe: (event) => this.onProbe(event),
+        onError: (message) => this.output.warn(message),
+      });
+      this.scheduleReconcile();
+      this.output.info(`configuration reloaded from ${config.origin.path}`);
+      return { reloaded: true, problems: [] };
+    });
+  }
+
+  /** Closes sensors, the control socket, responders and the store. Bans stay in the kernel. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      for (const t of this.timers) clearInterval(t);
+      if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+      const errors: string[] = [];
+      const step = async (what: string, fn: () => unknown) => {
+        try {
+          await fn();
+        } catch (err) {
+          errors.push(`${what}: ${errorMessage(err)}`);
+        }
+      };
+      for (const s of this.sensors) await step('sensor', () => s.close());
+      if (this.control) await step('control socket', () => this.control?.close());
+      await step('pending work', () => this.maintenance);
+      for (const r of this.enforcer?.backends ?? []) await step(r.name, () => r.close());
+      this.output.stopped(errors);
+      await step('output', () => this.output.close());
+      await step('store', () => this.store.close());
+    })();
+    return this.stopping;
+  }
+}
+
+/**
+ * Runs the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit
+ * status (0 clean, 78 bad config, 1 failure to start).
+ */
+export async function runForeground(options: DaemonOptions): Promise<number> {
+  const stderr = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(options);
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) {
+      stderr(`portsentinel: invalid configuration:\n${err.message}`);
+      return EXIT_CONFIG;
+    }
+    stderr(`portsentinel: cannot start: ${errorMessage(err)}`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      process.off('SIGHUP', onHup);
+      daemon.stop().then(
+        () => resolve(0),
+        (err) => {
+          stderr(`portsentinel: ${signal} shutdown: ${errorMessage(err)}`);
+          resolve(1);
+        },
+      );
+    };
+    const onTerm = () => shutdown('SIGTERM');
+    const onInt = () => shutdown('SIGINT');
+    const onHup = () => {
+      daemon.reload().catch((err) => stderr(`portsentinel: reload failed: ${errorMessage(err)}`));
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    process.on('SIGHUP', onHup);
+  });
+}

@@ -1,0 +1,101 @@
+// What every log source hands the engine. A source run is an async iterable of line batches
+// (bounded memory: one batch is at most one read chunk) followed by an outcome: the new cursor,
+// the problems met, and counters. The caller stores `outcome.position` (JSON) only after the
+// report was delivered; until then the old cursor stays valid and the next run reads again.
+
+export type ProblemSeverity = 'error' | 'notice';
+
+/** Something the report should tell the administrator about a source (never a crash). */
+export interface SourceProblem {
+  source: string;
+  severity: ProblemSeverity;
+  /** Stable code: `missing`, `unreadable`, `rotated-not-found`, `cursor-other-file`, `cursor-invalid`,
+   * `first-journal-run`, `journal-failed`, `gzip-failed`, `truncated-lines`. */
+  code: string;
+  message: string;
+}
+
+export interface SourceStats {
+  lines: number;
+  /** Bytes of log consumed (decompressed bytes for .gz; JSON bytes for the journal). */
+  bytes: number;
+  /** Lines cut at `maxLineBytes`; the kept part is reported, the rest is dropped. */
+  truncatedLines: number;
+  /** Lines that contain U+FFFD after decoding: invalid UTF-8 was replaced for display. */
+  replacedLines: number;
+  /** Rotated files read (for the rest after our old offset, or whole when never seen). */
+  rotatedFilesRead: string[];
+}
+
+export interface SourceOutcome<C> {
+  source: string;
+  /** The cursor after the last line yielded; the same as the input when nothing was read. */
+  cursor: C | undefined;
+  /** `cursor` as the JSON text the store keeps (`LogCursor.position`); undefined = keep none. */
+  position: string | undefined;
+  problems: SourceProblem[];
+  stats: SourceStats;
+}
+
+/**
+ * One read of a source. Iterate it once to the end; then `outcome()` returns the result.
+ * Calling `outcome()` before the iteration finished throws (a partial cursor would skip lines).
+ */
+export interface SourceRun<C> extends AsyncIterable<string[]> {
+  readonly source: string;
+  outcome(): SourceOutcome<C>;
+}
+
+export function emptyStats(): SourceStats {
+  return { lines: 0, bytes: 0, truncatedLines: 0, replacedLines: 0, rotatedFilesRead: [] };
+}
+
+/** Default bound on one line: longer lines are cut here (and counted), so memory stays bounded. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+/** Wraps an async generator that returns an outcome into a SourceRun. */
+export function makeRun<C>(
+  source: string,
+  body: () => AsyncGenerator<string[], SourceOutcome<C>, undefined>,
+): SourceRun<C> {
+  let result: SourceOutcome<C> | undefined;
+  let started = false;
+  return {
+    source,
+    outcome(): SourceOutcome<C> {
+      if (result === undefined) {
+        throw new Error(`log source ${source}: outcome() called before the lines were read to the end`);
+      }
+      return result;
+    },
+    [Symbol.asyncIterator](): AsyncIterator<string[]> {
+      if (started) throw new Error(`log source ${source}: a run can be iterated only once`);
+      started = true;
+      const gen = body();
+      return {
+        async next(): Promise<IteratorResult<string[]>> {
+          const step = await gen.next();
+          if (step.done) {
+            result = step.value;
+            return { done: true, value: undefined };
+          }
+          return step;
+        },
+        async return(): Promise<IteratorResult<string[]>> {
+          // The consumer stopped early: no outcome, so no cursor can be committed by mistake.
+          await gen.return(undefined as never);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/** Reads a run to the end, handing each batch to `onBatch`; returns the outcome. */
+export async function drainRun<C>(
+  run: SourceRun<C>,
+  onBatch: (lines: string[]) => void | Promise<void>,
+): Promise<SourceOutcome<C>> {
+  for await (const batch of run) await onBatch(batch);
+  return run.outcome();
+}
