@@ -54,7 +54,7 @@ function measure(name: string, det: Detector, feed: () => number): void {
       `(${Math.round(events / seconds).toLocaleString('en')}/s); tracked ${s.tracked}, evicted ${s.evicted}; ` +
       `RSS ${(before.rss / MB).toFixed(1)} → ${(after.rss / MB).toFixed(1)} MB ` +
       `(+${((after.rss - before.rss) / MB).toFixed(1)}), heap +${((after.heapUsed - before.heapUsed) / MB).toFixed(1)} MB ` +
-      `= ${Math.round((after.heapUsed - before.heapUsed) / Math.max(1, s.tracked))} B/entry`,
+      `, heapTotal ${(after.heapTotal / MB).toFixed(1)} MB, arrayBuffers ${(after.arrayBuffers / MB).toFixed(1)} MB`,
   );
 }
 

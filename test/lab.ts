@@ -130,6 +130,9 @@ export function createLab(tag: string, options: { benign?: boolean } = {}): Lab 
       nsExec(benign, ['ip', '-6', 'addr', 'add', '2001:db8:113::3/64', 'dev', wb, 'nodad']);
       nsExec(target, ['ip', 'link', 'set', wt, 'up']);
       nsExec(benign, ['ip', 'link', 'set', wb, 'up']);
+      // The benign client reaches every target address through the target itself.
+      nsExec(benign, ['ip', 'route', 'add', 'default', 'via', '203.0.113.2']);
+      nsExec(benign, ['ip', '-6', 'route', 'add', 'default', 'via', '2001:db8:113::2']);
       lab.benign = benign;
       lab.benignV4 = '203.0.113.3';
       lab.benignV6 = '2001:db8:113::3';

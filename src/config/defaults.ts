@@ -107,7 +107,7 @@ export function defaultConfig(): Config {
         from: '',
         transport: 'sendmail',
         attach: 'inline',
-        smtp: { host: 'localhost', port: 25, secure: false, starttls: true, user: '', password: '' },
+        smtp: { host: 'localhost', port: 25, secure: false, starttls: false, user: '', password: '' },
         sendmailPath: '/usr/sbin/sendmail',
       },
     },

@@ -306,6 +306,7 @@ export class Daemon {
         output: this.output.stats(),
       },
       ...this.store.status(now),
+      active: this.store.bans({ state: 'active' }),
     };
   }
 

@@ -36,7 +36,7 @@ export function targetOf(ban: Pick<BanRecord, 'address' | 'family' | 'until' | '
 
 export class Enforcer {
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     private responders: Responder[],
     private respond: RespondConfig,
     private readonly events: EnforcerEvents,

@@ -20,21 +20,13 @@ import type { BurstOutcome, BurstSummary, Decision, ProbeEvent } from '../core/r
 import { formatDuration } from '../core/duration.js';
 import { type Ban, BanTable } from './ban-table.js';
 import { banLength, DETECTOR_DEFAULTS, type DetectorOptions } from './options.js';
-import {
-  fromBits,
-  MODES,
-  type OutcomeCode,
-  OUTCOMES,
-  PROTOCOLS,
-  resetBurst,
-  type SourceEntry,
-  SourceTable,
-  TECHNIQUES,
-} from './source-table.js';
+import { fromBits, MODES, OUTCOMES, PROTOCOLS, SourceTable, TECHNIQUES } from './source-table.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Summaries waiting for the next tick; a bound so a detector nobody ticks cannot grow. */
 const MAX_PENDING_SUMMARIES = 10_000;
+/** The sliding window keeps `threshold` times per source (8 bytes each, see source-table.ts). */
+const MAX_THRESHOLD = 1000;
 
 export interface DetectorStats {
   /** Sources currently in the table. */
@@ -67,7 +59,7 @@ export class Detector {
 
   constructor(options: DetectorOptions) {
     this.options = options;
-    this.threshold = Math.max(1, Math.floor(options.threshold));
+    this.threshold = Math.min(MAX_THRESHOLD, Math.max(1, Math.floor(options.threshold)));
     this.sources = new SourceTable(
       Math.max(1, options.maxSources ?? DETECTOR_DEFAULTS.maxSources),
       this.threshold,
@@ -91,15 +83,18 @@ export class Detector {
       return [];
     }
 
-    const entry = this.sources.touch(source);
-    entry.lastSeen = Math.max(entry.lastSeen, at);
-    if (entry.probes > 0 && at - entry.firstAt >= this.maxBurst) this.closeBurst(source, entry, at);
-    this.sources.addToBurst(entry, at, e.port, e.protocol, e.technique, e.mode);
-    const inWindow = this.sources.recordTime(entry, at, this.options.window);
+    const table = this.sources;
+    const slot = table.touch(source);
+    if (at > (table.lastSeen[slot] as number)) table.lastSeen[slot] = at;
+    if (table.probes[slot] !== 0 && at - (table.firstAt[slot] as number) >= this.maxBurst) {
+      this.closeBurst(source, slot, at);
+    }
+    table.addToBurst(slot, at, e.port, e.protocol, e.technique, e.mode);
+    const inWindow = table.recordTime(slot, at, this.options.window);
 
     const ban = this.bans.get(source);
     if (ban) {
-      raise(entry, 3);
+      table.raiseOutcome(slot, 3);
       const until = ban.until === null ? 'permanently' : `until ${new Date(ban.until).toISOString()}`;
       return [skip(e, 'already-blocked', `banned ${until} (offence ${ban.offence})`)];
     }
@@ -113,11 +108,11 @@ export class Detector {
       ];
     }
     if (this.options.response[e.protocol] === 'alert') {
-      raise(entry, 1);
+      table.raiseOutcome(slot, 1);
       return [skip(e, 'alert-only', `response for ${e.protocol} is alert`)];
     }
     if (e.technique !== 'connect' && !this.options.blockUnverifiedUdp) {
-      raise(entry, 1);
+      table.raiseOutcome(slot, 1);
       return [
         skip(
           e,
@@ -128,7 +123,7 @@ export class Detector {
     }
     if (!this.banBucket.take(at)) {
       this.counters.rateLimited++;
-      raise(entry, 2);
+      table.raiseOutcome(slot, 2);
       return [skip(e, 'rate-limited', `more than ${this.options.maxBansPerMinute} new bans per minute`)];
     }
 
@@ -136,7 +131,7 @@ export class Detector {
     const length = banLength(offence, this.options);
     const until = length === null ? null : at + length;
     this.bans.set(source, { until, offence });
-    raise(entry, 4);
+    table.raiseOutcome(slot, 4);
     const decision: Decision = {
       kind: 'block',
       at,
@@ -145,12 +140,12 @@ export class Detector {
       until,
       offence,
       evidence: {
-        ports: entry.ports.slice(),
-        protocols: fromBits(entry.protocolBits, PROTOCOLS),
-        techniques: fromBits(entry.techniqueBits, TECHNIQUES),
-        probes: entry.probes,
-        firstAt: entry.firstAt,
-        lastAt: entry.lastAt,
+        ports: table.ports(slot),
+        protocols: fromBits(table.protocolBits[slot] as number, PROTOCOLS),
+        techniques: fromBits(table.techniqueBits[slot] as number, TECHNIQUES),
+        probes: table.probes[slot] as number,
+        firstAt: table.firstAt[slot] as number,
+        lastAt: table.lastAt[slot] as number,
       },
       trigger: e,
     };
@@ -164,12 +159,14 @@ export class Detector {
       .takeExpired(now)
       .map(([source, ban]) => ({ kind: 'release', at: now, source, reason: releaseReason(ban) }));
 
-    for (const [source, entry] of this.sources.entries()) {
+    const table = this.sources;
+    for (const [source, slot] of table.oldestFirst()) {
+      const lastSeen = table.lastSeen[slot] as number;
       // The table is ordered by last activity, so the first active source ends the scan.
-      if (now - entry.lastSeen < this.quietAfter) break;
-      if (entry.probes > 0) this.closeBurst(source, entry, now);
+      if (now - lastSeen < this.quietAfter) break;
+      if (table.probes[slot] !== 0) this.closeBurst(source, slot, now);
       // Burst summarised and no probe left in the window: nothing worth remembering.
-      if (now - entry.lastSeen > this.options.window) this.sources.delete(source);
+      if (now - lastSeen > this.options.window) table.delete(source);
     }
 
     const summaries = this.pending;
@@ -204,16 +201,16 @@ export class Detector {
     };
   }
 
-  private closeBurst(source: string, entry: SourceEntry, at: number): void {
+  private closeBurst(source: string, slot: number, at: number): void {
     // Only bursts that crossed the threshold are "scanner bursts"; a stray probe is not worth a line.
-    if (entry.outcome > 0) {
+    if (this.sources.outcome[slot] !== 0) {
       if (this.pending.length < MAX_PENDING_SUMMARIES && this.summaryBucket.take(at)) {
-        this.pending.push(summarise(source, entry));
+        this.pending.push(summarise(source, this.sources, slot));
       } else {
         this.counters.summariesSuppressed++;
       }
     }
-    resetBurst(entry);
+    this.sources.resetBurst(slot);
   }
 }
 
@@ -221,26 +218,22 @@ function skip(e: ProbeEvent, why: Extract<Decision, { kind: 'skip' }>['why'], de
   return { kind: 'skip', at: e.at, source: e.source, why, detail, trigger: e };
 }
 
-function raise(entry: SourceEntry, outcome: OutcomeCode): void {
-  if (outcome > entry.outcome) entry.outcome = outcome;
-}
-
 function releaseReason(ban: Ban): string {
   return `ban expired (offence ${ban.offence})`;
 }
 
-function summarise(source: string, entry: SourceEntry): BurstSummary {
-  const outcome = OUTCOMES[entry.outcome] as BurstOutcome;
+function summarise(source: string, t: SourceTable, slot: number): BurstSummary {
+  const outcome = OUTCOMES[t.outcome[slot] as number] as BurstOutcome;
   return {
     source,
-    firstAt: entry.firstAt,
-    lastAt: entry.lastAt,
-    probes: entry.probes,
-    ports: entry.ports.slice(),
-    otherPortProbes: entry.otherPortProbes,
-    protocols: fromBits(entry.protocolBits, PROTOCOLS),
-    techniques: fromBits(entry.techniqueBits, TECHNIQUES),
-    modes: fromBits(entry.modeBits, MODES),
+    firstAt: t.firstAt[slot] as number,
+    lastAt: t.lastAt[slot] as number,
+    probes: t.probes[slot] as number,
+    ports: t.ports(slot),
+    otherPortProbes: t.otherPortProbes[slot] as number,
+    protocols: fromBits(t.protocolBits[slot] as number, PROTOCOLS),
+    techniques: fromBits(t.techniqueBits[slot] as number, TECHNIQUES),
+    modes: fromBits(t.modeBits[slot] as number, MODES),
     outcome,
     blocked: outcome === 'blocked' || outcome === 'already-blocked',
   };

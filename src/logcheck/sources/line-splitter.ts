@@ -97,7 +97,11 @@ export class LineSplitter {
     this.stats.lines++;
     if (maybeReplaced && line.includes('\uFFFD')) this.stats.replacedLines++;
     // A UTF-16 unit is at most 3 UTF-8 bytes, so only long strings need the exact byte count.
-    if (!alreadyBounded && line.length * 3 > this.maxLineBytes && Buffer.byteLength(line) > this.maxLineBytes) {
+    if (
+      !alreadyBounded &&
+      line.length * 3 > this.maxLineBytes &&
+      Buffer.byteLength(line) > this.maxLineBytes
+    ) {
       this.stats.truncatedLines++;
       const bytes = Buffer.from(line);
       return bytes.toString('utf8', 0, charBoundary(bytes, this.maxLineBytes));

@@ -10,7 +10,7 @@ export interface SourceProblem {
   source: string;
   severity: ProblemSeverity;
   /** Stable code: `missing`, `unreadable`, `rotated-not-found`, `cursor-other-file`, `cursor-invalid`,
-   * `first-journal-run`, `journal-failed`, `gzip-failed`, `truncated-lines`. */
+   * `rotated-unreadable`, `first-journal-run`, `journal-failed`, `truncated-lines`. */
   code: string;
   message: string;
 }

@@ -1,0 +1,67 @@
+// The last steps every config format shares: read the ignore files it names, run the cross-key
+// checks, stamp each problem with its file and line, and return a config only if nothing is wrong.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { readIgnoreFile } from './ignore-file.js';
+import type { Config, ConfigProblem } from './types.js';
+import { validateConfig } from './validate.js';
+
+export interface ConfigResult {
+  config?: Config;
+  problems: ConfigProblem[];
+}
+
+export function isError(p: ConfigProblem): boolean {
+  return p.severity !== 'warning';
+}
+
+/** Relative ignore files are read from the config file's directory; the config keeps the full path. */
+export function checkIgnoreFiles(config: Config, configFile: string, pathOf: (i: number) => string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const base = configFile === '' ? process.cwd() : dirname(resolve(configFile));
+  config.respond.ignoreFiles = config.respond.ignoreFiles.map((p, i) => {
+    const full = isAbsolute(p) ? p : resolve(base, p);
+    let text: string;
+    try {
+      text = readFileSync(full, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push(
+        code === 'ENOENT'
+          ? { path: pathOf(i), code: 'missing-file', message: `ignore file ${full} does not exist` }
+          : { path: pathOf(i), code: 'unreadable', message: `cannot read ignore file ${full}: ${code ?? err}` },
+      );
+      return full;
+    }
+    problems.push(...readIgnoreFile(text, full).problems);
+    return full;
+  });
+  return problems;
+}
+
+export interface FinishOptions {
+  file: string;
+  /** Line of a key path, when the reader knows it. */
+  lineOf: (path: string) => number | undefined;
+  /** Renames TOML key paths for messages (portsentry.conf reports its own key names). */
+  renamePath?: (path: string) => string;
+  ignoreFilePath: (i: number) => string;
+}
+
+export function finish(config: Config, found: ConfigProblem[], options: FinishOptions): ConfigResult {
+  const problems = [...found, ...checkIgnoreFiles(config, options.file, options.ignoreFilePath)];
+  // Cross-key checks on a config where some values fell back to defaults would blame the defaults;
+  // skip those whose key already has a problem.
+  const reported = new Set(problems.map((p) => p.path.replace(/\[\d+\]$/, '')));
+  for (const p of validateConfig(config)) {
+    const path = options.renamePath ? options.renamePath(p.path) : p.path;
+    if (!reported.has(path)) problems.push({ ...p, path });
+  }
+  const stamped = problems.map((p) => {
+    if (p.file !== undefined) return p;
+    const line = p.line ?? options.lineOf(p.path);
+    return { ...p, file: options.file, ...(line === undefined ? {} : { line }) };
+  });
+  return stamped.some(isError) ? { problems: stamped } : { config, problems: stamped };
+}

@@ -1,0 +1,107 @@
+// The kernel tripwire on its own, in a network namespace: nmap from the attacker namespace
+// must learn nothing (not even the real service), the scanner lands in the ban set at its
+// first probe, and a benign client keeps reaching the real services, including one started
+// after the rules were loaded.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { parseCidr } from '../src/core/address.js';
+import { trapRuleset } from '../src/sensors/packet/trap-ruleset.js';
+import { createLab, nsExec, requireLab } from './lab.js';
+
+const BASE = `add table inet pst
+add set inet pst ban4 { type ipv4_addr; flags timeout; }
+add set inet pst ban6 { type ipv6_addr; flags timeout; }
+add chain inet pst ban { type filter hook prerouting priority -300; policy accept; }
+add rule inet pst ban ip saddr @ban4 drop
+add rule inet pst ban ip6 saddr @ban6 drop
+`;
+
+function listen(ns: string, port: number): ReturnType<typeof spawn> {
+  const code = `require('net').createServer(s=>{s.end('hello\\n')}).listen(${port}, '::')`;
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { stdio: 'ignore' });
+}
+
+async function connects(ns: string, host: string, port: number): Promise<boolean> {
+  const code = `const s=require('net').connect({host:'${host}',port:${port},timeout:1500});s.on('data',()=>{process.exit(0)});s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1))`;
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { stdio: 'ignore' });
+    child.on('exit', (c) => resolve(c === 0));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('trap ruleset: nmap -sS learns no open port, scanner banned at its first probe', async (t) => {
+  if (!requireLab(t, ['nmap', 'nft'])) return;
+  const lab = createLab('trp', { benign: true });
+  const services: ReturnType<typeof spawn>[] = [];
+  try {
+    const options = {
+      table: 'pst',
+      nflogGroup: 7,
+      allow: [parseCidr('127.0.0.0/8')!, parseCidr('::1/128')!],
+      tcpPorts: Array.from({ length: 1024 }, (_, i) => i + 1),
+      udpPorts: Array.from({ length: 1024 }, (_, i) => i + 1),
+      provisionalBanSeconds: 30,
+      evidenceRate: 10,
+      banSet4: 'ban4',
+      banSet6: 'ban6',
+    };
+    nsExec(lab.target, ['nft', '-f', '-'], BASE + trapRuleset(options));
+    // Re-applying (a restart or reload) works and keeps the sets.
+    const sets = ['trap_allow4', 'trap_allow6', 'trap_peers4', 'trap_peers6', 'trap_tcp', 'trap_udp'];
+    nsExec(lab.target, ['nft', '-f', '-'], trapRuleset({ ...options, existingSets: sets }));
+    services.push(listen(lab.target, 22));
+    await sleep(400);
+    assert.ok(await connects(lab.benign!, lab.targetV4, 22), 'benign client reaches ssh before the scan');
+
+    const out = nsExec(lab.attacker, [
+      'nmap',
+      '-n',
+      '-Pn',
+      '-sS',
+      '-T4',
+      '-p',
+      '1-1024',
+      '--max-retries',
+      '0',
+      '--initial-rtt-timeout',
+      '50ms',
+      '--max-rtt-timeout',
+      '100ms',
+      lab.targetV4,
+    ]);
+    assert.doesNotMatch(out, /\d+\/tcp\s+open/, `nmap learned an open port:\n${out}`);
+    const set = nsExec(lab.target, ['nft', 'list', 'set', 'inet', 'pst', 'ban4']);
+    assert.match(set, new RegExp(lab.attackerV4.replaceAll('.', '\\.')));
+
+    // IPv6 scanner too
+    const out6 = nsExec(lab.attacker, [
+      'nmap',
+      '-6',
+      '-n',
+      '-Pn',
+      '-sS',
+      '-T4',
+      '-p',
+      '20-30',
+      '--max-retries',
+      '1',
+      lab.targetV6,
+    ]);
+    assert.doesNotMatch(out6, /\d+\/tcp\s+open/, out6);
+    assert.match(nsExec(lab.target, ['nft', 'list', 'set', 'inet', 'pst', 'ban6']), /2001:db8:51::1/);
+
+    // A service started after the rules is never trapped.
+    services.push(listen(lab.target, 80));
+    await sleep(400);
+    assert.ok(await connects(lab.benign!, lab.targetV4, 80), 'service started later is reachable');
+    assert.ok(await connects(lab.benign!, lab.targetV6, 22), 'benign over IPv6');
+    assert.doesNotMatch(nsExec(lab.target, ['nft', 'list', 'set', 'inet', 'pst', 'ban4']), /203\.0\.113\.3/);
+  } finally {
+    for (const s of services) s.kill('SIGKILL');
+    lab.close();
+  }
+});
