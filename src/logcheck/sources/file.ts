@@ -184,13 +184,13 @@ export function readFileSource(
           const generations = await listRotated(path);
           const match = await findOldContent(generations, start);
           if (match === undefined) {
-            const cause = current === undefined ? 'the file is gone' : 'the file was rotated or truncated';
-            if (current !== undefined || start.offset > 0) {
+            // (A missing file with no trace is reported once, below, as `missing`.)
+            if (current !== undefined) {
               problem(
                 'error',
                 'rotated-not-found',
-                `${cause} and its old content was not found among its rotated files: ` +
-                  `lines written after byte ${start.offset} before the rotation may be missing`,
+                'the file was rotated or truncated and its old content was not found among its rotated ' +
+                  `files: lines written after byte ${start.offset} before the rotation may be missing`,
               );
             }
           } else {

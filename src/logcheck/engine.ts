@@ -1,0 +1,368 @@
+// Classifies log lines exactly as logcheck 1.4.2 (/usr/sbin/logcheck) does, streaming and pure.
+//
+// What logcheck does, step by step, and where it lives here:
+//  1. `cleanrules` copies each rule directory's run-parts-named files, minus blank and `#` lines,
+//     into a temp dir; ignore.d.<level> for every level at or above REPORTLEVEL land in ONE dir,
+//     same-named files concatenated. (The loader does this; we receive `RuleDirs`.)
+//  2. All log output is concatenated (temp files named by the log's basename, in glob order),
+//     sorted (`sort -k 1,3 -s`, or `sort -u` with SORTUNIQ), and only THEN stripped of trailing
+//     whitespace (`sed 's/[[:space:]]\+$//'`). Rules see the stripped line; SORTUNIQ compared
+//     the unstripped one (so "x " and "x" both survive: the `trimTrailingSpace` switch).
+//  3. `greplogoutput` per file of cracking.d (Security Alerts) and violations.d (Security Events):
+//     lines the file matches, minus ignore/<name>, ignore/logcheck-<name>; for the file named
+//     `logcheck` also minus every ignore file and minus every raise file not named `logchec*`;
+//     minus the "higher" dir (cracking.d, only when an alert was reported); minus ignore/local
+//     and ignore/local-*. A line may appear in several sections (one per matching file).
+//  4. System Events: every line minus the whole ignore dir, minus every cracking.d and every
+//     violations.d match, whether or not those were reported (a violation excused by
+//     violations.ignore.d vanishes: the `keepExcusedViolations` switch keeps it here).
+//
+// Streaming: every line is classified on arrival; only lines reported somewhere are kept (for
+// the final sort), the rest are counted. Memory is bounded by the report, not by the logs.
+
+/** A compiled rule file or set of files: does any of its patterns match the line? */
+export interface LineMatcher {
+  matchAny(line: string): boolean;
+}
+
+/** One cleaned rule file, as logcheck's temp dir holds it. */
+export interface RuleFileMatcher extends LineMatcher {
+  /** File name (run-parts valid), e.g. `kernel`, `logcheck`, `local-site`. */
+  name: string;
+}
+
+/** One cleaned rule directory: its files in glob (byte) order, and a matcher for all of them. */
+export interface RuleDirMatcher {
+  files: RuleFileMatcher[];
+  /** True when any file of the directory matches (a fast pre-filter). */
+  any: LineMatcher;
+}
+
+/** The rule directories of one run; `undefined` = the directory does not exist. */
+export interface RuleDirs {
+  cracking?: RuleDirMatcher | undefined;
+  /** Only consulted with `supportCrackingIgnore`. */
+  crackingIgnore?: RuleDirMatcher | undefined;
+  violations?: RuleDirMatcher | undefined;
+  violationsIgnore?: RuleDirMatcher | undefined;
+  /** ignore.d.<level> for the report level and the stricter ones, merged by file name. */
+  ignore?: RuleDirMatcher | undefined;
+  /**
+   * portsentinel's own rules: lines they match are Security Events (section "for portsentinel")
+   * unless an alert already took them. The one intended difference from logcheck; undefined = none.
+   */
+  own?: LineMatcher | undefined;
+}
+
+export interface EngineOptions {
+  /** SORTUNIQ=1: `sort -u` (duplicates removed, whole-line order) instead of `sort -k 1,3 -s`. */
+  sortUniq?: boolean;
+  /** SUPPORT_CRACKING_IGNORE=1. As in logcheck, without a cracking.ignore.d the alert pass is skipped. */
+  supportCrackingIgnore?: boolean;
+  /** Opt-in: a violation excused by violations.ignore.d is reported under System Events. */
+  keepExcusedViolations?: boolean;
+  /** Opt-in: strip trailing whitespace before SORTUNIQ compares lines. */
+  trimTrailingSpace?: boolean;
+}
+
+export interface ReportSection {
+  /** `attack` (cracking.d), `security` (violations.d, own rules) or `system`. */
+  category: 'attack' | 'security' | 'system';
+  /** Rule file name the section is for; undefined = the `logcheck` file or System Events. */
+  file: string | undefined;
+  lines: string[];
+}
+
+export interface ClassifyResult {
+  /** In report order: alerts per cracking.d file, events per violations.d file, then system. */
+  sections: ReportSection[];
+  /** Lines read (after SORTUNIQ removed duplicates: `linesChecked`). */
+  linesRead: number;
+  linesChecked: number;
+  /** Lines reported at least once. */
+  linesReported: number;
+}
+
+/** The section name logcheck uses for the portsentinel rules' own section. */
+export const OWN_RULES_SECTION = 'portsentinel';
+
+// ---- text helpers (exactly the tools' semantics in a C.UTF-8 locale) ------------------------
+
+/** glibc iswspace in C.UTF-8, which sed's `[[:space:]]` uses. */
+function isSpaceCode(c: number): boolean {
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x2006) ||
+    (c >= 0x2008 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
+
+/** `sed -e 's/[[:space:]]\+$//'`. */
+export function stripTrailingSpace(line: string): string {
+  let end = line.length;
+  while (end > 0 && isSpaceCode(line.charCodeAt(end - 1))) end--;
+  return end === line.length ? line : line.slice(0, end);
+}
+
+/** End of `sort -k 1,3`'s key: after the third run of non-blanks (blank = space or tab). */
+function keyEnd(line: string): number {
+  let i = 0;
+  const n = line.length;
+  for (let field = 0; field < 3 && i < n; field++) {
+    while (i < n && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x09)) i++;
+    while (i < n && line.charCodeAt(i) !== 0x20 && line.charCodeAt(i) !== 0x09) i++;
+  }
+  return i;
+}
+
+/**
+ * Compares two strings in code point order (C.UTF-8 collation) within [0, endA) and [0, endB).
+ * UTF-16 code unit order differs only when a surrogate meets a code unit >= 0xE000.
+ */
+function compareCodePoints(a: string, endA: number, b: string, endB: number): number {
+  const n = Math.min(endA, endB);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      const xs = x >= 0xd800 && x <= 0xdfff;
+      const ys = y >= 0xd800 && y <= 0xdfff;
+      if (xs !== ys) return xs ? 1 : -1;
+      return x - y;
+    }
+  }
+  return endA - endB;
+}
+
+interface Kept {
+  /** The line as read (what the sort compares). */
+  raw: string;
+  /** The line after trailing-space stripping (what rules matched and the report prints). */
+  text: string;
+  /** Basename of the source (logcheck's temp file name: the concatenation order). */
+  group: string;
+  seq: number;
+  /** Bit set of section indexes (see Classifier.sectionIndex). */
+  sections: number[];
+  /** Security sections that vanish when an alert was reported (the line also matches cracking.d). */
+  deferredSecurity: number[];
+  /** Reported under System Events unless it was reported as a security event (keepExcusedViolations). */
+  systemIfNotSecurity: boolean;
+  system: boolean;
+}
+
+function sortComparator(uniq: boolean): (a: Kept, b: Kept) => number {
+  if (uniq) {
+    return (a, b) => compareCodePoints(a.raw, a.raw.length, b.raw, b.raw.length);
+  }
+  return (a, b) => {
+    const c = compareCodePoints(a.raw, keyEnd(a.raw), b.raw, keyEnd(b.raw));
+    if (c !== 0) return c;
+    // Stable: logcheck concatenated its temp files in glob order of their (basename) names.
+    if (a.group !== b.group) return compareCodePoints(a.group, a.group.length, b.group, b.group.length);
+    return a.seq - b.seq;
+  };
+}
+
+function byName(dir: RuleDirMatcher | undefined): Map<string, RuleFileMatcher> {
+  const m = new Map<string, RuleFileMatcher>();
+  for (const f of dir?.files ?? []) m.set(f.name, f);
+  return m;
+}
+
+interface RaisePass {
+  raise: RuleDirMatcher;
+  ignore: RuleDirMatcher | undefined;
+  ignoreByName: Map<string, RuleFileMatcher>;
+  /** ignore/local then ignore/local-* (glob order). */
+  locals: RuleFileMatcher[];
+  /** Raise files not named `logchec*`: they take lines away from the `logcheck` file's section. */
+  others: RuleFileMatcher[];
+  /** Section index of each raise file. */
+  sectionOf: number[];
+}
+
+/**
+ * The streaming classifier. `push` every line (in source order, sources in list order), then
+ * `finish` once. Pure: no I/O, no clock.
+ */
+export class Classifier {
+  private readonly rules: RuleDirs;
+  private readonly opts: Required<EngineOptions>;
+  private readonly sections: ReportSection[] = [];
+  private readonly crackingPass: RaisePass | undefined;
+  private readonly violationsPass: RaisePass | undefined;
+  private readonly ownSection: number;
+  private readonly kept: Kept[] = [];
+  /** SORTUNIQ: raw lines already seen among the kept ones (unreported duplicates need no memory). */
+  private readonly seenRaw = new Set<string>();
+  private seq = 0;
+  private read = 0;
+  private duplicates = 0;
+  private finished = false;
+
+  constructor(rules: RuleDirs, options: EngineOptions = {}) {
+    this.rules = rules;
+    this.opts = {
+      sortUniq: options.sortUniq ?? false,
+      supportCrackingIgnore: options.supportCrackingIgnore ?? false,
+      keepExcusedViolations: options.keepExcusedViolations ?? false,
+      trimTrailingSpace: options.trimTrailingSpace ?? false,
+    };
+    // logcheck: with SUPPORT_CRACKING_IGNORE=1 but no cracking.ignore.d, the alert pass never runs.
+    const alertsRun =
+      rules.cracking !== undefined && (!this.opts.supportCrackingIgnore || rules.crackingIgnore !== undefined);
+    this.crackingPass = alertsRun
+      ? this.pass(rules.cracking!, this.opts.supportCrackingIgnore ? rules.crackingIgnore : undefined, 'attack')
+      : undefined;
+    this.violationsPass = rules.violations
+      ? this.pass(rules.violations, rules.violationsIgnore ?? emptyDir(), 'security')
+      : undefined;
+    this.ownSection = -1;
+    if (rules.own) {
+      this.ownSection = this.sections.length;
+      this.sections.push({ category: 'security', file: OWN_RULES_SECTION, lines: [] });
+    }
+    this.sections.push({ category: 'system', file: undefined, lines: [] });
+  }
+
+  private pass(raise: RuleDirMatcher, ignore: RuleDirMatcher | undefined, category: 'attack' | 'security'): RaisePass {
+    const ignoreByName = byName(ignore);
+    const locals: RuleFileMatcher[] = [];
+    const local = ignoreByName.get('local');
+    if (local) locals.push(local);
+    for (const f of ignore?.files ?? []) if (f.name.startsWith('local-')) locals.push(f);
+    const sectionOf: number[] = [];
+    for (const f of raise.files) {
+      sectionOf.push(this.sections.length);
+      this.sections.push({ category, file: f.name === 'logcheck' ? undefined : f.name, lines: [] });
+    }
+    // bash `[[ name =~ ^logcheck* ]]` is the ERE "logchec" followed by any number of "k".
+    const others = raise.files.filter((f) => !f.name.startsWith('logchec'));
+    return { raise, ignore, ignoreByName, locals, others, sectionOf };
+  }
+
+  /** Section indexes of `pass` that report `line` (before the "higher" filter). */
+  private runPass(p: RaisePass, line: string, out: number[]): void {
+    if (!p.raise.any.matchAny(line)) return;
+    const files = p.raise.files;
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i]!;
+      if (!f.matchAny(line)) continue;
+      if (p.ignore) {
+        if (p.ignoreByName.get(f.name)?.matchAny(line)) continue;
+        if (p.ignoreByName.get(`logcheck-${f.name}`)?.matchAny(line)) continue;
+      }
+      if (f.name === 'logcheck') {
+        if (p.ignore && p.ignore.files.length > 0 && p.ignore.any.matchAny(line)) continue;
+        if (p.others.some((o) => o.matchAny(line))) continue;
+      }
+      if (p.locals.some((l) => l.matchAny(line))) continue;
+      out.push(p.sectionOf[i]!);
+    }
+  }
+
+  /** Classifies one line from the source whose basename is `group`. */
+  push(raw: string, group = ''): void {
+    if (this.finished) throw new Error('Classifier: push after finish');
+    this.read++;
+    const seq = this.seq++;
+    const stripped = stripTrailingSpace(raw);
+    const key = this.opts.trimTrailingSpace ? stripped : raw;
+    if (this.opts.sortUniq && this.seenRaw.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    const text = stripped;
+    const sections: number[] = [];
+    if (this.crackingPass) this.runPass(this.crackingPass, text, sections);
+    const alerted = sections.length > 0;
+    const deferredSecurity: number[] = [];
+    const crackingMatch = this.rules.cracking?.any.matchAny(text) ?? false;
+    if (this.violationsPass) {
+      const sec: number[] = [];
+      this.runPass(this.violationsPass, text, sec);
+      // cracking.d acts as the "higher ignore" only if an alert was reported at all (ATTACK=1):
+      // known only at the end, so these wait.
+      if (crackingMatch) deferredSecurity.push(...sec);
+      else sections.push(...sec);
+    }
+    const violationMatch = this.rules.violations?.any.matchAny(text) ?? false;
+    let ownMatch = false;
+    if (this.ownSection >= 0 && !alerted && !crackingMatch && this.rules.own!.matchAny(text)) {
+      sections.push(this.ownSection);
+      ownMatch = true;
+    }
+    let system = false;
+    let systemIfNotSecurity = false;
+    const ignored = this.rules.ignore !== undefined && this.rules.ignore.any.matchAny(text);
+    if (!ignored && !crackingMatch && !ownMatch) {
+      if (!violationMatch) system = true;
+      else if (this.opts.keepExcusedViolations) systemIfNotSecurity = true;
+    }
+    if (sections.length === 0 && deferredSecurity.length === 0 && !system && !systemIfNotSecurity) return;
+    if (this.opts.sortUniq) this.seenRaw.add(key);
+    this.kept.push({
+      raw: key,
+      text,
+      group,
+      seq,
+      sections,
+      deferredSecurity,
+      systemIfNotSecurity,
+      system,
+    });
+  }
+
+  /** Sorts the kept lines as logcheck's `sort` would and fills the sections. */
+  finish(): ClassifyResult {
+    if (this.finished) throw new Error('Classifier: finish called twice');
+    this.finished = true;
+    this.kept.sort(sortComparator(this.opts.sortUniq));
+    const systemIndex = this.sections.length - 1;
+    const isSecurity = (i: number): boolean => this.sections[i]!.category === 'security';
+    // ATTACK=1 when any alert section has a line.
+    const attack = this.kept.some((k) => k.sections.some((i) => this.sections[i]!.category === 'attack'));
+    let reported = 0;
+    for (const k of this.kept) {
+      const secs = attack ? k.sections : k.sections.concat(k.deferredSecurity);
+      let system = k.system;
+      if (k.systemIfNotSecurity && !secs.some(isSecurity)) system = true;
+      if (system) secs.push(systemIndex);
+      if (secs.length > 0) reported++;
+      for (const i of secs.sort((a, b) => a - b)) this.sections[i]!.lines.push(k.text);
+    }
+    this.kept.length = 0;
+    this.seenRaw.clear();
+    return {
+      sections: this.sections,
+      linesRead: this.read,
+      linesChecked: this.read - this.duplicates,
+      linesReported: reported,
+    };
+  }
+}
+
+function emptyDir(): RuleDirMatcher {
+  return { files: [], any: { matchAny: () => false } };
+}
+
+/** Classifies a whole array at once (tests, test-rules). */
+export function classifyLines(
+  lines: Iterable<string | { text: string; group: string }>,
+  rules: RuleDirs,
+  options: EngineOptions = {},
+): ClassifyResult {
+  const c = new Classifier(rules, options);
+  for (const l of lines) {
+    if (typeof l === 'string') c.push(l);
+    else c.push(l.text, l.group);
+  }
+  return c.finish();
+}
