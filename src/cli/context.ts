@@ -3,7 +3,8 @@
 
 import { existsSync } from 'node:fs';
 import { SentinelError } from '../core/errors.js';
-import { formatProblems, loadConfig } from '../config/load.js';
+import { formatProblems } from '../config/format.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { controlRequest, NoDaemonError, type ControlRequest } from '../daemon/control.js';
 import { Store } from '../store/store.js';
@@ -39,7 +40,7 @@ export class ConfigError extends SentinelError {
 /** The configuration with the command-line overrides; invalid → ConfigError (exit 78). */
 export function commandConfig(p: Parsed): Config {
   const { config, problems } = loadConfig(str(p, 'config'));
-  if (!config || problems.length > 0) throw new ConfigError(`invalid configuration:\n${formatProblems(problems)}`);
+  if (!config) throw new ConfigError(`invalid configuration:\n${formatProblems(problems)}`);
   const state = str(p, 'state');
   if (state) config.store.path = state;
   const socket = str(p, 'socket');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readIgnoreFile } from './ignore-file.js';
 import type { Config, ConfigProblem } from './types.js';
-import { validateConfig } from './validate.js';
+import { crossKeyProblems } from './validate.js';
 
 export interface ConfigResult {
   config?: Config;
@@ -53,15 +53,19 @@ export function finish(config: Config, found: ConfigProblem[], options: FinishOp
   const problems = [...found, ...checkIgnoreFiles(config, options.file, options.ignoreFilePath)];
   // Cross-key checks on a config where some values fell back to defaults would blame the defaults;
   // skip those whose key already has a problem.
-  const reported = new Set(problems.map((p) => p.path.replace(/\[\d+\]$/, '')));
-  for (const p of validateConfig(config)) {
-    const path = options.renamePath ? options.renamePath(p.path) : p.path;
-    if (!reported.has(path)) problems.push({ ...p, path });
+  const rename = options.renamePath ?? ((path: string) => path);
+  const reported = new Set(problems.filter(isError).map((p) => p.path.replace(/\[\d+\]$/, '')));
+  for (const { involves = [], ...p } of crossKeyProblems(config)) {
+    if ([p.path, ...involves].some((k) => reported.has(rename(k)))) continue;
+    problems.push({ ...p, path: rename(p.path) });
   }
   const stamped = problems.map((p) => {
     if (p.file !== undefined) return p;
     const line = p.line ?? options.lineOf(p.path);
     return { ...p, file: options.file, ...(line === undefined ? {} : { line }) };
   });
+  // Reading order: by line within the config file; the ignore files' own problems after.
+  const rank = (p: ConfigProblem) => (p.file === options.file ? (p.line ?? Number.MAX_SAFE_INTEGER) : Infinity);
+  stamped.sort((a, b) => rank(a) - rank(b));
   return stamped.some(isError) ? { problems: stamped } : { config, problems: stamped };
 }

@@ -18,7 +18,8 @@ export function editDistance(a: string, b: string): number {
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(w.length / 3)) + 1;
+  // Short words are close to everything: allow one typo there, about one in three letters elsewhere.
+  let bestDistance = (w.length <= 4 ? 1 : Math.max(2, Math.floor(w.length / 3))) + 1;
   for (const c of candidates) {
     const d = editDistance(w, c.toLowerCase());
     if (d < bestDistance) {

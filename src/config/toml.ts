@@ -45,7 +45,8 @@ export function parseTomlConfig(text: string, file: string): ConfigResult {
     doc = parse(text);
   } catch (err) {
     if (err instanceof TomlError) {
-      const message = (err.message.split('\n')[0] ?? 'syntax error').trim();
+      const first = (err.message.split('\n')[0] ?? 'syntax error').trim();
+      const message = `${first} (column ${err.column})`;
       return { problems: [{ path: '', code: 'syntax', message, line: err.line, file }] };
     }
     throw err;

@@ -6,7 +6,9 @@ import { formatDuration } from '../core/duration.js';
 import type { Mode } from '../core/records.js';
 import type { Config, ConfigProblem } from './types.js';
 
-type Problem = Omit<ConfigProblem, 'file' | 'line'>;
+/** A problem plus the other keys it depends on (a problem in one of those makes this one moot). */
+export type CrossKeyProblem = Omit<ConfigProblem, 'file' | 'line'> & { involves?: string[] };
+type Problem = CrossKeyProblem;
 
 export interface ValidateOptions {
   /** Modes the running build implements (the daemon knows its sensors); others are `unsupported`. */
@@ -14,10 +16,15 @@ export interface ValidateOptions {
 }
 
 export function validateConfig(config: Config, options: ValidateOptions = {}): ConfigProblem[] {
+  return crossKeyProblems(config, options).map(({ involves: _, ...p }) => p);
+}
+
+export function crossKeyProblems(config: Config, options: ValidateOptions = {}): CrossKeyProblem[] {
   const out: Problem[] = [];
-  const error = (path: string, code: string, message: string) => out.push({ path, code, message });
-  const warn = (path: string, code: string, message: string) =>
-    out.push({ path, code, message, severity: 'warning' });
+  const error = (path: string, code: string, message: string, involves?: string[]) =>
+    out.push({ path, code, message, ...(involves ? { involves } : {}) });
+  const warn = (path: string, code: string, message: string, involves?: string[]) =>
+    out.push({ path, code, message, severity: 'warning', ...(involves ? { involves } : {}) });
   const { detect, respond, log, logcheck } = config;
 
   // --- detection
@@ -40,8 +47,12 @@ export function validateConfig(config: Config, options: ValidateOptions = {}): C
       );
     }
   }
-  if (modes.has('tcp') && detect.tcpPorts.length === 0) error('detect.tcp_ports', 'contradiction', 'mode tcp needs ports');
-  if (modes.has('udp') && detect.udpPorts.length === 0) error('detect.udp_ports', 'contradiction', 'mode udp needs ports');
+  if (modes.has('tcp') && detect.tcpPorts.length === 0) {
+    error('detect.tcp_ports', 'contradiction', 'mode tcp needs ports', ['detect.modes']);
+  }
+  if (modes.has('udp') && detect.udpPorts.length === 0) {
+    error('detect.udp_ports', 'contradiction', 'mode udp needs ports', ['detect.modes']);
+  }
   if (detect.threshold < 1) error('detect.threshold', 'bad-range', 'must be at least 1 (1 = react to the first probe)');
 
   // --- response
@@ -52,14 +63,19 @@ export function validateConfig(config: Config, options: ValidateOptions = {}): C
   const command = respond.command;
   for (const [path, level] of levels) {
     if (level === 'command' && command.length === 0) {
-      error(path, 'contradiction', 'level "command" runs respond.command, which is empty');
+      error(path, 'contradiction', 'level "command" runs respond.command, which is empty', ['respond.command']);
     }
     if (level === 'block' && respond.backends.length === 0 && !respond.dryRun) {
-      error(path, 'contradiction', 'level "block" needs at least one backend in respond.backends');
+      error(path, 'contradiction', 'level "block" needs at least one backend in respond.backends', [
+        'respond.backends',
+        'respond.dry_run',
+      ]);
     }
   }
   if (respond.commandFirst && command.length === 0) {
-    error('respond.command_first', 'contradiction', 'command_first is set but respond.command is empty');
+    error('respond.command_first', 'contradiction', 'command_first is set but respond.command is empty', [
+      'respond.command',
+    ]);
   }
   if (respond.releaseCommand.length > 0 && command.length === 0 && !respond.backends.includes('command')) {
     warn('respond.release_command', 'contradiction', 'release_command is set but no command ever blocks');
@@ -74,7 +90,9 @@ export function validateConfig(config: Config, options: ValidateOptions = {}): C
   }
   const routeCommand = respond.routeCommand ?? [];
   if (backends.includes('command') && routeCommand.length === 0) {
-    error('respond.route_command', 'contradiction', 'backend "command" needs respond.route_command (the argv that blocks)');
+    error('respond.route_command', 'contradiction', 'backend "command" needs respond.route_command (the argv that blocks)', [
+      'respond.backends',
+    ]);
   }
   if (routeCommand.length > 0 && !routeCommand.some((a) => a.includes('$TARGET$'))) {
     error('respond.route_command', 'missing-placeholder', 'a blocking command must contain $TARGET$');
@@ -89,6 +107,7 @@ export function validateConfig(config: Config, options: ValidateOptions = {}): C
       'respond.ban_max',
       'contradiction',
       `ban_max (${formatDuration(respond.banMax)}) is shorter than ban_duration (${formatDuration(respond.banDuration)})`,
+      ['respond.ban_duration'],
     );
   }
   if (respond.banGrowth < 1) error('respond.ban_growth', 'bad-range', 'must be at least 1 (1 = no growth)');
@@ -102,7 +121,7 @@ export function validateConfig(config: Config, options: ValidateOptions = {}): C
   }
   const mail = logcheck.mail;
   if (mail.transport === 'smtp' && mail.smtp.host.trim() === '') {
-    error('logcheck.mail.smtp.host', 'contradiction', 'transport "smtp" needs a host');
+    error('logcheck.mail.smtp.host', 'contradiction', 'transport "smtp" needs a host', ['logcheck.mail.transport']);
   }
   if (mail.transport === 'sendmail' && mail.sendmailPath.trim() === '') {
     error('logcheck.mail.sendmail_path', 'contradiction', 'transport "sendmail" needs sendmail_path');

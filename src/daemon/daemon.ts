@@ -8,7 +8,8 @@
 import { ipFamily, canonicalIp } from '../core/address.js';
 import { SentinelError, errorMessage } from '../core/errors.js';
 import type { Decision, Mode, ProbeEvent } from '../core/records.js';
-import { loadConfig, formatProblems } from '../config/load.js';
+import { formatProblems } from '../config/format.js';
+import { loadConfig } from '../config/load.js';
 import type { Config, ConfigProblem } from '../config/types.js';
 import { Detector } from '../detector/detector.js';
 import { detectorOptionsFromConfig } from '../detector/options.js';
@@ -51,7 +52,8 @@ export class ConfigInvalidError extends SentinelError {
 /** Loads the config and applies the command-line overrides. */
 export function prepareConfig(options: DaemonOptions): { config?: Config; problems: ConfigProblem[] } {
   const { config, problems } = loadConfig(options.configPath);
-  if (!config || problems.length > 0) return { problems };
+  // Warnings come back with a config; errors without one.
+  if (!config) return { problems };
   if (options.modes && options.modes.length > 0) config.detect.modes = [...options.modes];
   if (options.statePath) config.store.path = options.statePath;
   if (options.dryRun) config.respond.dryRun = true;

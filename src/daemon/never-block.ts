@@ -12,17 +12,22 @@ import { buildNeverBlock, discoverHostFacts } from '../host/facts.js';
 
 export async function buildHostNeverBlock(config: Config): Promise<{ set: CidrSet; notes: string[] }> {
   const notes: string[] = [];
-  const ignore = [...config.respond.ignore];
+  const ignoreFileEntries: string[] = [];
   for (const file of config.respond.ignoreFiles) {
     try {
       const parsed = readIgnoreFile(readFileSync(file, 'utf8'), file);
-      ignore.push(...parsed.entries);
+      ignoreFileEntries.push(...parsed.entries);
       for (const p of parsed.problems) notes.push(`${file}:${p.line ?? '?'}: ${p.message}`);
     } catch (err) {
       notes.push(`ignore file ${file}: ${errorMessage(err)}`);
     }
   }
   const facts = await discoverHostFacts();
-  const set = buildNeverBlock(facts, ignore);
+  const set = buildNeverBlock({
+    ignore: config.respond.ignore,
+    ignoreFileEntries,
+    facts,
+    onInvalid: (entry, label) => notes.push(`never-block ${label} entry skipped: ${entry}`),
+  });
   return { set, notes };
 }

@@ -16,7 +16,14 @@ let counter = 0;
 const freshPath = () => join(root, `case-${++counter}`, 'state.db');
 
 const T0 = Date.UTC(2024, 0, 1);
-const evidence: Evidence = { ports: [22, 23], protocols: ['tcp'], techniques: ['connect'], probes: 2, firstAt: T0, lastAt: T0 };
+const evidence: Evidence = {
+  ports: [22, 23],
+  protocols: ['tcp'],
+  techniques: ['connect'],
+  probes: 2,
+  firstAt: T0,
+  lastAt: T0,
+};
 
 function newBan(address: string, over: Partial<NewBan> = {}): NewBan {
   return {
@@ -95,7 +102,10 @@ describe('Store.open', () => {
     const raw = new Database(path);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
-    assert.throws(() => Store.open(path), (err) => isStoreError(err, /newer than this portsentinel/));
+    assert.throws(
+      () => Store.open(path),
+      (err) => isStoreError(err, /newer than this portsentinel/),
+    );
     assert.throws(
       () => Store.open(path, { readonly: true }),
       (err) => isStoreError(err, /newer/),
@@ -108,12 +118,18 @@ describe('Store.open', () => {
     rmSync(`${path}-wal`, { force: true });
     rmSync(`${path}-shm`, { force: true });
     writeFileSync(path, 'this is not a database, just text that is long enough to be a header......');
-    assert.throws(() => Store.open(path), (err) => isStoreError(err, /cannot open the store/));
+    assert.throws(
+      () => Store.open(path),
+      (err) => isStoreError(err, /cannot open the store/),
+    );
   });
 
   test('read-only: missing file is an E_STORE; an existing store reads', () => {
     const path = freshPath();
-    assert.throws(() => Store.open(path, { readonly: true }), (err) => isStoreError(err, /no store at/));
+    assert.throws(
+      () => Store.open(path, { readonly: true }),
+      (err) => isStoreError(err, /no store at/),
+    );
     const w = Store.open(path);
     w.insertBan(newBan('192.0.2.7'));
     const r = Store.open(path, { readonly: true });
@@ -129,7 +145,10 @@ describe('Store.open', () => {
     const raw = new Database(path);
     raw.pragma('user_version = 0');
     raw.close();
-    assert.throws(() => Store.open(path, { readonly: true }), (err) => isStoreError(err, /older than/));
+    assert.throws(
+      () => Store.open(path, { readonly: true }),
+      (err) => isStoreError(err, /older than/),
+    );
   });
 });
 
@@ -148,7 +167,10 @@ describe('bans', () => {
     assert.deepEqual(got?.evidence, evidence);
     assert.equal(got?.port, 22);
     assert.equal(got?.protocol, 'tcp');
-    assert.throws(() => s.insertBan(newBan('2001:db8::1')), (err) => isStoreError(err, /already has an active ban/));
+    assert.throws(
+      () => s.insertBan(newBan('2001:db8::1')),
+      (err) => isStoreError(err, /already has an active ban/),
+    );
     assert.throws(
       () => s.insertBan(newBan('not-an-ip')),
       (err) => err instanceof SentinelError && err.code === 'E_ADDRESS',
@@ -214,8 +236,18 @@ describe('bans', () => {
 describe('probes, decisions and CLI queries', () => {
   function seeded(): Store {
     const s = Store.open(':memory:', { now: () => T0 + 10_000 });
-    s.recordProbes([probe('192.0.2.5', T0), probe('192.0.2.5', T0 + 1, 23), probe('203.0.113.9', T0 + 2, 53, 'udp')]);
-    const skip: Decision = { kind: 'skip', at: T0 + 1, source: '192.0.2.5', why: 'below-threshold', detail: '1 of 3' };
+    s.recordProbes([
+      probe('192.0.2.5', T0),
+      probe('192.0.2.5', T0 + 1, 23),
+      probe('203.0.113.9', T0 + 2, 53, 'udp'),
+    ]);
+    const skip: Decision = {
+      kind: 'skip',
+      at: T0 + 1,
+      source: '192.0.2.5',
+      why: 'below-threshold',
+      detail: '1 of 3',
+    };
     const block: Decision = {
       kind: 'block',
       at: T0 + 2,
@@ -229,7 +261,13 @@ describe('probes, decisions and CLI queries', () => {
     s.recordDecision(skip);
     s.recordDecision(block);
     s.insertBan(newBan('192.0.2.5', { createdAt: T0 + 2 }));
-    s.recordDecision({ kind: 'skip', at: T0 + 3, source: '203.0.113.9', why: 'allow-listed', detail: 'ignore list' });
+    s.recordDecision({
+      kind: 'skip',
+      at: T0 + 3,
+      source: '203.0.113.9',
+      why: 'allow-listed',
+      detail: 'ignore list',
+    });
     return s;
   }
 
@@ -306,10 +344,7 @@ describe('probes, decisions and CLI queries', () => {
     assert.equal(d.bansEnded, 0);
     assert.equal(d.bySource[0]?.address, '192.0.2.5');
     assert.equal(d.bySource[0]?.ports, 2);
-    assert.deepEqual(
-      d.byPort.map((p) => `${p.port}/${p.protocol}`).sort(),
-      ['22/tcp', '23/tcp', '53/udp'],
-    );
+    assert.deepEqual(d.byPort.map((p) => `${p.port}/${p.protocol}`).sort(), ['22/tcp', '23/tcp', '53/udp']);
     s.releaseBan('192.0.2.5', T0 + 30_000, 'manual');
     assert.equal(s.detectionsBetween(T0 + 20_000, T0 + 40_000).bansEnded, 1);
     assert.equal(s.detectionsBetween(T0 + 20_000, T0 + 40_000).probes, 1);
@@ -341,7 +376,11 @@ describe('logcheck cursors and report runs', () => {
         { source: 'broken', position: null as unknown as string, updatedAt: 2 },
       ]),
     );
-    assert.equal(s.getCursor('/var/log/syslog')?.position, '{"ino":1,"offset":10}', 'first cursor rolled back');
+    assert.equal(
+      s.getCursor('/var/log/syslog')?.position,
+      '{"ino":1,"offset":10}',
+      'first cursor rolled back',
+    );
     assert.equal(s.getCursor('broken'), undefined);
     assert.equal(s.cursors().length, 2);
     assert.equal(s.deleteCursor('journal'), true);
@@ -380,7 +419,9 @@ describe('hot path latency (figure only, no assertion on time)', () => {
     }
     times.sort((x, y) => x - y);
     const q = (p: number) => (times[Math.min(n - 1, Math.floor(p * n))] ?? 0).toFixed(1);
-    console.log(`insertBan+recordApply over ${n} bans (WAL, synchronous=NORMAL): p50 ${q(0.5)} µs, p99 ${q(0.99)} µs`);
+    console.log(
+      `insertBan+recordApply over ${n} bans (WAL, synchronous=NORMAL): p50 ${q(0.5)} µs, p99 ${q(0.99)} µs`,
+    );
     assert.equal(s.activeBans().length, n);
     s.close();
   });

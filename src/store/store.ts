@@ -187,7 +187,9 @@ export class Store {
                          port, protocol, mode, backends)
        VALUES (?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, '{}')`,
     );
-    this.applyStmt = db.prepare('UPDATE bans SET backends = json_patch(backends, json_object(?, ?)) WHERE id = ?');
+    this.applyStmt = db.prepare(
+      'UPDATE bans SET backends = json_patch(backends, json_object(?, ?)) WHERE id = ?',
+    );
     this.activeBanStmt = db.prepare("SELECT * FROM bans WHERE address = ? AND state = 'active'");
     this.bumpStmt = db.prepare(
       `INSERT INTO counters (name, value) VALUES (?, ?)
@@ -393,7 +395,11 @@ export class Store {
   offences(address: string, since: number): number {
     const canonical = canonicalIp(address);
     if (canonical === undefined) return 0;
-    return this.count('SELECT COUNT(*) AS n FROM bans WHERE address = ? AND created_at >= ?', canonical, since);
+    return this.count(
+      'SELECT COUNT(*) AS n FROM bans WHERE address = ? AND created_at >= ?',
+      canonical,
+      since,
+    );
   }
 
   ban(id: number): BanRecord | undefined {
@@ -427,7 +433,8 @@ export class Store {
   /** Decisions and bans, newest first. */
   history(filter: HistoryFilter = {}): HistoryEntry[] {
     const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
-    const address = filter.address === undefined ? undefined : (canonicalIp(filter.address) ?? filter.address);
+    const address =
+      filter.address === undefined ? undefined : (canonicalIp(filter.address) ?? filter.address);
     const build = (timeColumn: string, table: string): { sql: string; params: unknown[] } => {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -490,9 +497,9 @@ export class Store {
       `SELECT COUNT(*) AS n, COUNT(*) - COUNT(until) AS permanent, MIN(until) AS next
        FROM bans WHERE state = 'active'`,
     ).get() as { n: number; permanent: number; next: number | null };
-    const probes = this.stmt('SELECT COUNT(*) AS n, COUNT(DISTINCT source) AS s FROM probes WHERE at >= ?').get(
-      dayAgo,
-    ) as { n: number; s: number };
+    const probes = this.stmt(
+      'SELECT COUNT(*) AS n, COUNT(DISTINCT source) AS s FROM probes WHERE at >= ?',
+    ).get(dayAgo) as { n: number; s: number };
     const decisions = this.stmt(
       "SELECT COUNT(*) AS n, COALESCE(SUM(kind = 'block'), 0) AS blocks FROM decisions WHERE at >= ?",
     ).get(dayAgo) as { n: number; blocks: number };
@@ -522,7 +529,9 @@ export class Store {
 
   counters(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const row of this.all<{ name: string; value: number }>('SELECT name, value FROM counters ORDER BY name')) {
+    for (const row of this.all<{ name: string; value: number }>(
+      'SELECT name, value FROM counters ORDER BY name',
+    )) {
       out[row.name] = row.value;
     }
     return out;
@@ -585,13 +594,21 @@ export class Store {
   }
 
   /** The sentinel's detections and bans in [from, to), for the logcheck report. */
-  detectionsBetween(from: number, to: number, options: { limit?: number; top?: number } = {}): DetectionSummary {
+  detectionsBetween(
+    from: number,
+    to: number,
+    options: { limit?: number; top?: number } = {},
+  ): DetectionSummary {
     const limit = options.limit ?? 1000;
     const top = options.top ?? 20;
     const probes = this.stmt(
       'SELECT COUNT(*) AS n, COUNT(DISTINCT source) AS s FROM probes WHERE at >= ? AND at < ?',
     ).get(from, to) as { n: number; s: number };
-    const bansTotal = this.count('SELECT COUNT(*) AS n FROM bans WHERE created_at >= ? AND created_at < ?', from, to);
+    const bansTotal = this.count(
+      'SELECT COUNT(*) AS n FROM bans WHERE created_at >= ? AND created_at < ?',
+      from,
+      to,
+    );
     const bansEnded = this.count(
       'SELECT COUNT(*) AS n FROM bans WHERE released_at IS NOT NULL AND released_at >= ? AND released_at < ?',
       from,
@@ -630,7 +647,9 @@ export class Store {
    */
   prune(before: number): PruneResult {
     const chunked = (table: string, column: string): number => {
-      const del = this.stmt(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${column} < ? LIMIT ?)`);
+      const del = this.stmt(
+        `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE ${column} < ? LIMIT ?)`,
+      );
       let total = 0;
       for (;;) {
         const n = del.run(before, PRUNE_CHUNK).changes;

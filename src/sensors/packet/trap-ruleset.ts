@@ -65,7 +65,9 @@ export function trapRuleset(o: TrapRulesetOptions): string {
     .join(', ');
   const tcp = portIntervals(o.tcpPorts);
   const udp = portIntervals(o.udpPorts);
-  const log = `log group ${o.nflogGroup} prefix "portsentinel-trap"`;
+  // queue-threshold 1: hand each packet over at once. The kernel's default batches up to 100
+  // packets or one second, which would delay detection by up to a second.
+  const log = `log group ${o.nflogGroup} prefix "portsentinel-trap" queue-threshold 1`;
   const ban = (family: 4 | 6) =>
     o.provisionalBanSeconds > 0
       ? ` add @${family === 4 ? o.banSet4 : o.banSet6} { ${family === 4 ? 'ip' : 'ip6'} saddr timeout ${o.provisionalBanSeconds}s }`

@@ -1,0 +1,52 @@
+// `npm run bench`: runs every benchmark that exists in this build and prints its figures.
+// Benchmarks print; they assert nothing. Each module exports one async function; a module that
+// is missing (not written yet) is skipped with a note, so one missing piece never hides the rest.
+
+interface Bench {
+  file: string;
+  fn: string;
+  title: string;
+}
+
+const BENCHES: Bench[] = [
+  { file: './trap-to-ban.js', fn: 'benchTrapToBan', title: 'accepted trap connection → ban enforced (nftables)' },
+  { file: './nft-bulk.js', fn: 'benchNftBulk', title: 'nftables bulk bans (1k / 10k / 100k)' },
+  { file: './detector-flood.js', fn: 'benchDetectorFlood', title: 'detector under a flood of 1M distinct sources' },
+  { file: './logcheck.js', fn: 'benchLogcheck', title: 'logcheck rule engine throughput' },
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  let failures = 0;
+  for (const bench of BENCHES) {
+    if (only.length > 0 && !only.some((o) => bench.file.includes(o))) continue;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(bench.file)) as Record<string, unknown>;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND') {
+        console.log(`\n== ${bench.title}: skipped (${bench.file.replace('.js', '.ts')} not in this build)`);
+        continue;
+      }
+      throw err;
+    }
+    const fn = mod[bench.fn];
+    if (typeof fn !== 'function') {
+      console.log(`\n== ${bench.title}: skipped (${bench.fn} not exported)`);
+      continue;
+    }
+    console.log(`\n== ${bench.title}`);
+    const started = performance.now();
+    try {
+      await (fn as () => Promise<unknown>)();
+    } catch (err) {
+      failures++;
+      console.log(`   failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    console.log(`   (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  if (failures > 0) process.exitCode = 1;
+}
+
+await main();
