@@ -11,8 +11,8 @@ import { trapRuleset } from '../src/sensors/packet/trap-ruleset.js';
 import { createLab, nsExec, requireLab } from './lab.js';
 
 const BASE = `add table inet pst
-add set inet pst ban4 { type ipv4_addr; flags timeout; }
-add set inet pst ban6 { type ipv6_addr; flags timeout; }
+add set inet pst ban4 { type ipv4_addr; flags dynamic,timeout; }
+add set inet pst ban6 { type ipv6_addr; flags dynamic,timeout; }
 add chain inet pst ban { type filter hook prerouting priority -300; policy accept; }
 add rule inet pst ban ip saddr @ban4 drop
 add rule inet pst ban ip6 saddr @ban6 drop
@@ -50,9 +50,8 @@ test('trap ruleset: nmap -sS learns no open port, scanner banned at its first pr
       banSet6: 'ban6',
     };
     nsExec(lab.target, ['nft', '-f', '-'], BASE + trapRuleset(options));
-    // Re-applying (a restart or reload) works and keeps the sets.
-    const sets = ['trap_allow4', 'trap_allow6', 'trap_peers4', 'trap_peers6', 'trap_tcp', 'trap_udp'];
-    nsExec(lab.target, ['nft', '-f', '-'], trapRuleset({ ...options, existingSets: sets }));
+    // Re-applying (a restart or reload) works, even once the rules have made the sets dynamic.
+    nsExec(lab.target, ['nft', '-f', '-'], BASE + trapRuleset(options));
     services.push(listen(lab.target, 22));
     await sleep(400);
     assert.ok(await connects(lab.benign!, lab.targetV4, 22), 'benign client reaches ssh before the scan');

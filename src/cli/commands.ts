@@ -310,12 +310,12 @@ Exit status 78 when there are problems (the daemon would refuse to start).`,
     const { config, problems } = loadConfig(str(p, 'config'));
     if (wantsJson(p)) {
       printJson(io, { ok: problems.length === 0 && !!config, origin: config?.origin ?? null, problems });
-    } else if (problems.length > 0 || !config) {
-      io.err(formatProblems(problems));
     } else {
-      io.out(`configuration OK: ${config.origin.path} (${config.origin.format})`);
+      if (problems.length > 0) io.err(formatProblems(problems));
+      if (config) io.out(`configuration OK: ${config.origin.path} (${config.origin.format})`);
     }
-    return problems.length > 0 || !config ? EXIT_CONFIG : EXIT_OK;
+    // Warnings alone leave a usable config (exit 0); any error means the daemon would refuse it.
+    return config ? EXIT_OK : EXIT_CONFIG;
   },
 };
 
@@ -324,7 +324,7 @@ const importPortsentry: Command = {
   summary: 'print the TOML equivalent of a portsentry.conf',
   usage: 'portsentinel import-portsentry FILE',
   options: {},
-  help: 'Problems in the file are listed on stderr (exit 78); the TOML goes to stdout.',
+  help: 'Problems in the file are listed on stderr; errors give exit 78. The TOML goes to stdout.',
   async run(p, io) {
     const [file] = positionals(p, ['file']);
     let text: string;
@@ -333,11 +333,11 @@ const importPortsentry: Command = {
     } catch (err) {
       throw new SentinelError('E_IO', `cannot read ${file}: ${(err as Error).message}`);
     }
-    const { config, problems } = parsePortsentryConf(text, file as string);
+    const { config, problems, notes } = parsePortsentryConf(text, file as string);
     if (problems.length > 0) io.err(formatProblems(problems));
     if (!config) return EXIT_CONFIG;
-    io.out(configToToml(config));
-    return problems.length > 0 ? EXIT_CONFIG : EXIT_OK;
+    io.out(configToToml(config, { header: [`imported from ${file}`, ...notes] }));
+    return EXIT_OK;
   },
 };
 

@@ -49,7 +49,16 @@ export interface FinishOptions {
   ignoreFilePath: (i: number) => string;
 }
 
+/** Relative PortSentry-format history/blocked files live next to the config file, like ignore files. */
+function resolveStoreFiles(config: Config, configFile: string): void {
+  const base = configFile === '' ? process.cwd() : dirname(resolve(configFile));
+  const full = (p: string) => (p === '' || isAbsolute(p) ? p : resolve(base, p));
+  config.store.historyFile = full(config.store.historyFile);
+  config.store.blockedFile = full(config.store.blockedFile);
+}
+
 export function finish(config: Config, found: ConfigProblem[], options: FinishOptions): ConfigResult {
+  resolveStoreFiles(config, options.file);
   const problems = [...found, ...checkIgnoreFiles(config, options.file, options.ignoreFilePath)];
   // Cross-key checks on a config where some values fell back to defaults would blame the defaults;
   // skip those whose key already has a problem.

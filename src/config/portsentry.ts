@@ -155,6 +155,7 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
   // Log under PortSentry's name, so syslog filters and local Logcheck rules keep matching.
   config.log.ident = 'portsentry';
   notes.push(`Imported from PortSentry 1.2 config ${file}.`);
+  notes.push('Syslog ident "portsentry" (log.ident), so existing syslog filters and Logcheck rules keep matching.');
   notes.push('Bans are permanent as in PortSentry (respond.ban_duration = "0"); set a duration to let them expire.');
 
   for (const [key, which] of [
@@ -210,6 +211,9 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
       notes.push(
         `SCAN_TRIGGER="${trigger.value}" tolerates ${trigger.value} probe(s) and reacts to the next: detect.threshold = ${config.detect.threshold}.`,
       );
+      if (config.detect.threshold > 1) {
+        notes.push('PortSentry counted probes without a time limit (until 50 others pushed them out); detect.window bounds it.');
+      }
     }
   }
 
@@ -263,6 +267,7 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
     if (proto === 'udp') {
       // Setting BLOCK_UDP="1" is the operator's explicit choice to block on unverified UDP sources.
       config.detect.blockUnverifiedUdp = level === 'block';
+      if (level === 'block') notes.push('BLOCK_UDP="1": UDP probes block (detect.block_unverified_udp = true; a UDP source can be forged).');
     }
   }
 

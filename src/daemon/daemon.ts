@@ -124,6 +124,7 @@ export class Daemon {
       onProbe: (event) => this.onProbe(event),
       onError: (message) => this.output.warn(message),
     });
+    this.reportSensorProblems();
     this.control = await startControlServer(config.control.socket, (req) => this.handle(req));
     this.startTimers();
     this.output.started({
@@ -155,6 +156,20 @@ export class Daemon {
       this.store.offences(address, memory > 0 ? Date.now() - memory : 0),
     );
     return new Detector(options);
+  }
+
+  /** One line per sensor for ports that could not be trapped (not one line per port). */
+  private reportSensorProblems(): void {
+    for (const s of this.sensors) {
+      const summary = s.summary as { inUse?: number[]; failed?: { port: number; error: string }[] } | undefined;
+      if (summary?.inUse?.length) {
+        this.output.warn(`${s.modes.join(',')}: ports already in use, skipped: ${summary.inUse.join(', ')}`);
+      }
+      if (summary?.failed?.length) {
+        const list = summary.failed.map((f) => `${f.port} (${f.error})`).join(', ');
+        this.output.warn(`${s.modes.join(',')}: ports that could not be bound: ${list}`);
+      }
+    }
   }
 
   private restoreDetectorBans(): void {
@@ -364,6 +379,7 @@ export class Daemon {
         onProbe: (event) => this.onProbe(event),
         onError: (message) => this.output.warn(message),
       });
+      this.reportSensorProblems();
       this.scheduleReconcile();
       this.output.info(`configuration reloaded from ${config.origin.path}`);
       return { reloaded: true, problems: [] };

@@ -80,7 +80,10 @@ export function syslogTime(micros: number, utc: boolean): string {
  * The lines journalctl's short output shows for this entry; undefined when it shows none (no
  * MESSAGE or no valid time).
  */
-export function formatJournalEntry(e: JournalEntry, options: JournalFormatOptions = {}): string[] | undefined {
+export function formatJournalEntry(
+  e: JournalEntry,
+  options: JournalFormatOptions = {},
+): string[] | undefined {
   const rawMessage = single(e.MESSAGE);
   if (rawMessage === undefined) return undefined;
   const micros = entryMicros(e);

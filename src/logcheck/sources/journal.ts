@@ -67,7 +67,10 @@ export function parseJournalCursor(position: string | undefined): JournalCursor 
 }
 
 /** The argument vector for one read (exported so tests and `--debug` output can show it). */
-export function journalctlArgs(cursor: JournalCursor | undefined, options: JournalSourceOptions = {}): string[] {
+export function journalctlArgs(
+  cursor: JournalCursor | undefined,
+  options: JournalSourceOptions = {},
+): string[] {
   const args = ['--output=json', '--all', '--no-pager', '--quiet'];
   if (cursor?.cursor !== undefined) args.push(`--after-cursor=${cursor.cursor}`);
   else if (cursor?.since !== undefined) args.push(`--since=${cursor.since}`);
@@ -114,10 +117,12 @@ export function readJournalSource(
     let stderr = '';
     let timedOut = false;
     const child = spawn(options.journalctl ?? 'journalctl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+      (resolve) => {
+        child.once('error', (error) => resolve({ code: null, signal: null, error }));
+        child.once('close', (code, signal) => resolve({ code, signal }));
+      },
+    );
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
       if (stderr.length < STDERR_CAP) stderr += d.slice(0, STDERR_CAP - stderr.length);
@@ -174,9 +179,14 @@ export function readJournalSource(
       clearTimeout(timer);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     }
-    if (badJson > 0) problem('error', 'journal-failed', `${badJson} line(s) of journalctl output were not JSON`);
+    if (badJson > 0)
+      problem('error', 'journal-failed', `${badJson} line(s) of journalctl output were not JSON`);
     if (stats.truncatedLines > 0) {
-      problem('notice', 'truncated-lines', `${stats.truncatedLines} line(s) longer than ${maxLineBytes} bytes were cut`);
+      problem(
+        'notice',
+        'truncated-lines',
+        `${stats.truncatedLines} line(s) longer than ${maxLineBytes} bytes were cut`,
+      );
     }
 
     // Entries read -> resume after the last one. None read -> keep the old cursor; on a first run,
@@ -186,7 +196,13 @@ export function readJournalSource(
     else if (cursor === undefined && !problems.some((p) => p.severity === 'error')) {
       next = { kind: 'journal', since: `@${Math.floor(startedAt / 1000)}` };
     }
-    return { source, cursor: next, position: next === undefined ? undefined : JSON.stringify(next), problems, stats };
+    return {
+      source,
+      cursor: next,
+      position: next === undefined ? undefined : JSON.stringify(next),
+      problems,
+      stats,
+    };
   });
 }
 

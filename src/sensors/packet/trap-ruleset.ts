@@ -33,11 +33,6 @@ export interface TrapRulesetOptions {
   /** Names of the responder's ban sets. */
   banSet4: string;
   banSet6: string;
-  /**
-   * Sets that already exist in the table. nft 1.0.6 refuses to re-declare a set that has the
-   * timeout flag ("File exists"), so a re-apply (restart, reload) skips declaring those.
-   */
-  existingSets?: string[];
 }
 
 /** Collapses a port list into nft interval syntax: [1,2,3,7] → "1-3, 7". */
@@ -73,16 +68,16 @@ export function trapRuleset(o: TrapRulesetOptions): string {
       ? ` add @${family === 4 ? o.banSet4 : o.banSet6} { ${family === 4 ? 'ip' : 'ip6'} saddr timeout ${o.provisionalBanSeconds}s }`
       : '';
   const t = `inet ${o.table}`;
-  const existing = new Set(o.existingSets ?? []);
-  const declare = (name: string, spec: string) =>
-    existing.has(name) ? '' : `add set ${t} ${name} { ${spec} }`;
+  // A set that rules add to is marked `dynamic` by the kernel; declaring it with the same flags
+  // keeps a re-apply (restart, reload) from failing with "File exists" (nft 1.0.6).
+  const declare = (name: string, spec: string) => `add set ${t} ${name} { ${spec} }`;
   const lines = [
     // Declare-then-flush makes the script idempotent without touching the responder's objects.
     `add table ${t}`,
     declare('trap_allow4', 'type ipv4_addr; flags interval; auto-merge;'),
     declare('trap_allow6', 'type ipv6_addr; flags interval; auto-merge;'),
-    declare('trap_peers4', 'type ipv4_addr; flags timeout; size 65536;'),
-    declare('trap_peers6', 'type ipv6_addr; flags timeout; size 65536;'),
+    declare('trap_peers4', 'type ipv4_addr; flags dynamic,timeout; size 65536;'),
+    declare('trap_peers6', 'type ipv6_addr; flags dynamic,timeout; size 65536;'),
     declare('trap_tcp', 'type inet_service; flags interval;'),
     declare('trap_udp', 'type inet_service; flags interval;'),
     `add chain ${t} trap_evidence { type filter hook prerouting priority -350; policy accept; }`,
