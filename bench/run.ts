@@ -9,9 +9,17 @@ interface Bench {
 }
 
 const BENCHES: Bench[] = [
-  { file: './trap-to-ban.js', fn: 'benchTrapToBan', title: 'accepted trap connection → ban enforced (nftables)' },
+  {
+    file: './trap-to-ban.js',
+    fn: 'benchTrapToBan',
+    title: 'accepted trap connection → ban enforced (nftables)',
+  },
   { file: './nft-bulk.js', fn: 'benchNftBulk', title: 'nftables bulk bans (1k / 10k / 100k)' },
-  { file: './detector-flood.js', fn: 'benchDetectorFlood', title: 'detector under a flood of 1M distinct sources' },
+  {
+    file: './detector-flood.js',
+    fn: 'benchDetectorFlood',
+    title: 'detector under a flood of 1M distinct sources',
+  },
   { file: './logcheck.js', fn: 'benchLogcheck', title: 'logcheck rule engine throughput' },
 ];
 

@@ -49,7 +49,9 @@ export async function benchTrapToBan(): Promise<void> {
       sources.push(i < 240 ? `198.51.100.${10 + i}` : `2001:db8:51::${(0x1000 + i).toString(16)}`);
     }
     const batch = sources
-      .map((s) => (s.includes(':') ? `-6 addr add ${s}/64 dev ${iface} nodad` : `addr add ${s}/24 dev ${iface}`))
+      .map((s) =>
+        s.includes(':') ? `-6 addr add ${s}/64 dev ${iface} nodad` : `addr add ${s}/24 dev ${iface}`,
+      )
       .join('\n');
     spawnSync('ip', ['netns', 'exec', lab.attacker, 'ip', '-batch', '-'], { input: `${batch}\n` });
     writeFileSync(
@@ -71,10 +73,18 @@ syslog = false
 json = true
 `,
     );
-    daemon = await LabDaemon.start(lab.target, ['--config', join(dir, 'bench.toml')], join(dir, 'control.sock'));
-    client = spawn('ip', [...lab.inAttacker, process.execPath, '-e', CLIENT.replace('198.51.100.2', lab.targetV4)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    daemon = await LabDaemon.start(
+      lab.target,
+      ['--config', join(dir, 'bench.toml')],
+      join(dir, 'control.sock'),
+    );
+    client = spawn(
+      'ip',
+      [...lab.inAttacker, process.execPath, '-e', CLIENT.replace('198.51.100.2', lab.targetV4)],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const lines = createInterface({ input: client.stdout as NodeJS.ReadableStream });
     const connected = new Map<string, (t: number) => void>();
     lines.on('line', (line) => {
@@ -102,7 +112,9 @@ json = true
     const present = sources.filter((s) => list.includes(`"${s}"`)).length;
     latencies.sort((a, b) => a - b);
     const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-    console.log(`   scans: ${latencies.length} measured, ${failed} failed; set holds ${present}/${sources.length} addresses`);
+    console.log(
+      `   scans: ${latencies.length} measured, ${failed} failed; set holds ${present}/${sources.length} addresses`,
+    );
     console.log(
       `   accept → ban enforced: p50 ${fmt(percentile(latencies, 50))}, p90 ${fmt(percentile(latencies, 90))}, ` +
         `p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1) ?? Number.NaN)}  (target p50 ≤ 2 ms; ` +

@@ -2,6 +2,7 @@
 // reads, rotates, appends, reads again, and asserts the exact sequence (no loss, no duplicate).
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
@@ -229,6 +230,23 @@ describe('file source: rotation loses nothing and repeats nothing', () => {
     writeFileSync(p, text(61, 70));
     const r2 = await read(p, r1.outcome.cursor);
     assert.deepEqual(r2.lines, lines(61, 70));
+  });
+
+  test('real rotation tool: Debian savelog twice between reads (.0, then .1.gz)', async (t) => {
+    if (spawnSync('savelog', ['-h']).error !== undefined) return t.skip('savelog is not installed');
+    const { p, cursor } = await primed(freshDir());
+    const rotate = (): void => {
+      const r = spawnSync('savelog', ['-q', '-t', '-c', '7', p]);
+      assert.equal(r.status, 0, String(r.stderr));
+    };
+    rotate(); // syslog -> syslog.0, new empty syslog
+    appendFileSync(p, text(61, 70));
+    rotate(); // syslog.0 -> syslog.1.gz, syslog -> syslog.0
+    appendFileSync(p, text(71, 80));
+    const r = await read(p, cursor);
+    assert.deepEqual(r.lines, lines(51, 80));
+    assert.deepEqual(r.outcome.stats.rotatedFilesRead, [p + '.1.gz', p + '.0']);
+    assert.deepEqual((await read(p, r.outcome.cursor)).lines, []);
   });
 
   test('the old content is nowhere (rotate 0): an error for the report, new file read from 0', async () => {

@@ -100,6 +100,8 @@ describe('journal source (real journal files)', {
       `long ${'x'.repeat(5000)}`,
       b(`long blob ${'y'.repeat(2000)}\xff`),
       'trailing spaces   ',
+      b(`blob 1500 ${'z'.repeat(1490)}\x01`),
+      b(`blob 150k ${'z'.repeat(150000)}\x01`),
     ];
     const entries = messages.map((m, i) =>
       exportEntry(T0 + i * 1_000_000, [
@@ -144,6 +146,12 @@ describe('journal source (real journal files)', {
         ['SYSLOG_IDENTIFIER', 'src'],
         ['_SOURCE_REALTIME_TIMESTAMP', String(T0 - 86400_000000)],
         ['MESSAGE', 'source time'],
+      ]),
+      exportEntry(T0 + 108_000_000, [
+        ['_HOSTNAME', 'web1'],
+        ['SYSLOG_IDENTIFIER', 'twice'],
+        ['MESSAGE', 'first value'],
+        ['MESSAGE', 'second value'],
       ]),
       exportEntry(T0 + 107_000_000, [
         ['_HOSTNAME', 'wëb'],
@@ -267,6 +275,7 @@ describe('journal cursor and arguments', () => {
       '--all',
       '--no-pager',
       '--quiet',
+      '--output-fields=MESSAGE,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,_PID,SYSLOG_PID,_SOURCE_REALTIME_TIMESTAMP',
       '--after-cursor=s=1; rm -rf /',
       '--file',
       '/x',

@@ -28,10 +28,15 @@ export interface Parsed {
 /** parseArgs in strict mode; its errors become UsageError with the same message. */
 export function parse(argv: string[], options: OptionSpec, allowPositionals = true): Parsed {
   try {
-    const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
+    const r = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      allowPositionals,
+      strict: true,
+    });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? String(err) : String(err);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? String(err)) : String(err);
     throw new UsageError(message);
   }
 }
@@ -49,13 +54,16 @@ export function flag(p: Parsed, name: string): boolean {
 export function positionals(p: Parsed, names: string[]): string[] {
   if (p.positionals.length !== names.length) {
     const want = names.length === 0 ? 'no arguments' : names.map((n) => n.toUpperCase()).join(' ');
-    throw new UsageError(`expected ${want}, got ${p.positionals.length === 0 ? 'none' : p.positionals.join(' ')}`);
+    throw new UsageError(
+      `expected ${want}, got ${p.positionals.length === 0 ? 'none' : p.positionals.join(' ')}`,
+    );
   }
   return p.positionals;
 }
 
 export function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) <= 0)
+    throw new UsageError(`${name} must be a positive integer, got "${text}"`);
   return Number(text);
 }

@@ -3,14 +3,14 @@
 // straight to the store (and backends) when it does not.
 
 import { readFileSync } from 'node:fs';
-import { canonicalIp } from '../core/address.js';
-import { SentinelError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
-import { ALL_MODES, type Mode } from '../core/records.js';
 import { formatProblems } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
 import { parsePortsentryConf } from '../config/portsentry.js';
 import { configToToml } from '../config/to-toml.js';
+import { canonicalIp } from '../core/address.js';
+import { parseDuration } from '../core/duration.js';
+import { SentinelError } from '../core/errors.js';
+import { ALL_MODES, type Mode } from '../core/records.js';
 import { EXIT_CONFIG, runForeground } from '../daemon/daemon.js';
 import { Enforcer, manualBan } from '../daemon/enforcer.js';
 import { createResponders } from '../responders/registry.js';
@@ -87,7 +87,8 @@ function addressArg(text: string): string {
 function durationArg(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError(`${name}: not a duration: "${text}" (e.g. 90s, 15m, 1h, 7d; 0 = permanent)`);
+  if (ms === undefined)
+    throw new UsageError(`${name}: not a duration: "${text}" (e.g. 90s, 15m, 1h, 7d; 0 = permanent)`);
   return ms;
 }
 
@@ -151,7 +152,13 @@ const history: Command = {
   name: 'history',
   summary: 'list bans, newest first',
   usage: 'portsentinel history [--since DURATION] [--address IP] [--limit N] [--json] [options]',
-  options: { ...COMMON_OPTIONS, ...JSON_OPTION, since: { type: 'string' }, address: { type: 'string' }, limit: { type: 'string' } },
+  options: {
+    ...COMMON_OPTIONS,
+    ...JSON_OPTION,
+    since: { type: 'string' },
+    address: { type: 'string' },
+    limit: { type: 'string' },
+  },
   help: `      --since D       only bans from the last D (e.g. 1h, 7d)
       --address IP    only this address
       --limit N       at most N entries (default 50)
@@ -202,7 +209,11 @@ const explain: Command = {
 };
 
 /** Offline change: the store and the configured backends, without a daemon. */
-async function withOfflineEnforcer<T>(p: Parsed, io: Io, job: (enforcer: Enforcer) => Promise<T>): Promise<T> {
+async function withOfflineEnforcer<T>(
+  p: Parsed,
+  io: Io,
+  job: (enforcer: Enforcer) => Promise<T>,
+): Promise<T> {
   const config = commandConfig(p);
   const { Store } = await import('../store/store.js');
   const store = Store.open(config.store.path);
@@ -246,7 +257,9 @@ Goes through the running daemon; without one, writes the store and applies the b
     const forMs = durationArg(str(p, 'for'), '--for') ?? null;
     const reason = str(p, 'reason') ?? 'manual';
     const config = commandConfig(p);
-    let ban = (await askDaemon(config, { op: 'block', address, for: forMs, reason })) as BanRecord | undefined;
+    let ban = (await askDaemon(config, { op: 'block', address, for: forMs, reason })) as
+      | BanRecord
+      | undefined;
     let via = 'daemon';
     if (!ban) {
       via = 'offline';
@@ -400,4 +413,3 @@ export const COMMANDS: Command[] = [
   delegated('logcheck', 'read logs, classify with logcheck rules, mail the report', 'runLogcheckCli'),
   delegated('test-rules', 'show which logcheck rules match each line of a log', 'runTestRulesCli'),
 ];
-

@@ -2,11 +2,11 @@
 // output helpers, and the choice between talking to a running daemon and working offline.
 
 import { existsSync } from 'node:fs';
-import { SentinelError } from '../core/errors.js';
 import { formatProblems } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { controlRequest, NoDaemonError, type ControlRequest } from '../daemon/control.js';
+import { SentinelError } from '../core/errors.js';
+import { type ControlRequest, controlRequest, NoDaemonError } from '../daemon/control.js';
 import { Store } from '../store/store.js';
 import { flag, type OptionSpec, type Parsed, str } from './args.js';
 
@@ -61,7 +61,10 @@ export async function askDaemon(config: Config, request: ControlRequest): Promis
 /** Opens the store for reading; a missing database is a clear error, not an empty new file. */
 export function openExistingStore(config: Config): Store {
   if (!existsSync(config.store.path)) {
-    throw new SentinelError('E_STORE', `no state database at ${config.store.path} (has the daemon run? see --state)`);
+    throw new SentinelError(
+      'E_STORE',
+      `no state database at ${config.store.path} (has the daemon run? see --state)`,
+    );
   }
   return Store.open(config.store.path, { readonly: true });
 }

@@ -57,7 +57,8 @@ socket = "${join(dir, 'control.sock')}"
 async function waitForDaemon(socket: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new SentinelError('E_DAEMON', `daemon exited with status ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new SentinelError('E_DAEMON', `daemon exited with status ${child.exitCode}`);
     try {
       await controlRequest(socket, { op: 'ping' }, 1000);
       return;
@@ -70,7 +71,10 @@ async function waitForDaemon(socket: string, child: ChildProcess, timeoutMs: num
 
 function nmap(io: Io, lab: Lab, title: string, args: string[]): void {
   io.out(`\n$ nmap ${args.join(' ')}    # from the attacker namespace (${title})`);
-  const r = spawnSync('ip', ['netns', 'exec', lab.attacker, 'nmap', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('ip', ['netns', 'exec', lab.attacker, 'nmap', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const interesting = (r.stdout ?? '')
     .split('\n')
     .filter((l) => /^\d+\/(tcp|udp)|Nmap done|Host is|All \d+ scanned/.test(l));
@@ -106,9 +110,13 @@ export async function runDemo(io: Io, keepDir?: string): Promise<number> {
     const socket = join(dir, 'control.sock');
     const events: Record<string, unknown>[] = [];
     const stderr: string[] = [];
-    daemon = spawn('ip', ['netns', 'exec', lab.target, process.execPath, BIN, 'run', '--config', configPath], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    daemon = spawn(
+      'ip',
+      ['netns', 'exec', lab.target, process.execPath, BIN, 'run', '--config', configPath],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let buffered = '';
     daemon.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -129,22 +137,56 @@ export async function runDemo(io: Io, keepDir?: string): Promise<number> {
       io.err(stderr.join(''));
       throw err;
     }
-    io.out(`daemon: running in ${lab.target} (traps on TCP ${TCP_PORTS.length} ports, UDP ${UDP_PORTS.length} ports)`);
-    nmap(io, lab, 'TCP connect scan, IPv4', ['-sT', '-Pn', '-n', '-T4', '--max-retries', '0', '--host-timeout', '20s', '-p', TCP_PORTS.join(','), lab.targetV4]);
-    nmap(io, lab, 'UDP scan, IPv6', ['-6', '-sU', '-Pn', '-n', '-T4', '--max-retries', '0', '--host-timeout', '20s', '-p', UDP_PORTS.join(','), lab.targetV6]);
+    io.out(
+      `daemon: running in ${lab.target} (traps on TCP ${TCP_PORTS.length} ports, UDP ${UDP_PORTS.length} ports)`,
+    );
+    nmap(io, lab, 'TCP connect scan, IPv4', [
+      '-sT',
+      '-Pn',
+      '-n',
+      '-T4',
+      '--max-retries',
+      '0',
+      '--host-timeout',
+      '20s',
+      '-p',
+      TCP_PORTS.join(','),
+      lab.targetV4,
+    ]);
+    nmap(io, lab, 'UDP scan, IPv6', [
+      '-6',
+      '-sU',
+      '-Pn',
+      '-n',
+      '-T4',
+      '--max-retries',
+      '0',
+      '--host-timeout',
+      '20s',
+      '-p',
+      UDP_PORTS.join(','),
+      lab.targetV6,
+    ]);
     await new Promise((r) => setTimeout(r, 500));
-    const nft = spawnSync('ip', ['netns', 'exec', lab.target, 'nft', 'list', 'table', 'inet', 'portsentinel'], { encoding: 'utf8' });
+    const nft = spawnSync(
+      'ip',
+      ['netns', 'exec', lab.target, 'nft', 'list', 'table', 'inet', 'portsentinel'],
+      { encoding: 'utf8' },
+    );
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon?.once('exit', r));
     io.out('\nwhat the daemon saw and did:');
     const store = Store.open(join(dir, 'state.db'), { readonly: true });
     try {
-      for (const address of [lab.attackerV4, lab.attackerV6]) io.out(formatExplain(address, store.explain(address)));
+      for (const address of [lab.attackerV4, lab.attackerV6])
+        io.out(formatExplain(address, store.explain(address)));
     } finally {
       store.close();
     }
     const elements = (nft.stdout ?? '').split('\n').filter((l) => /elements|198\.51|2001:db8/.test(l));
-    io.out(`\nnftables in the target (inet portsentinel):\n${elements.map((l) => `  ${l.trim()}`).join('\n') || '  (empty)'}`);
+    io.out(
+      `\nnftables in the target (inet portsentinel):\n${elements.map((l) => `  ${l.trim()}`).join('\n') || '  (empty)'}`,
+    );
     const blocks = events.filter((e) => e.event === 'ban').length;
     io.out(`\n${events.filter((e) => e.event === 'probe').length} probes logged, ${blocks} ban(s) enforced.`);
     io.out(

@@ -3,7 +3,7 @@
 // crafted value cannot drive the operator's terminal.
 
 import { formatDuration } from '../core/duration.js';
-import type { StoreStatus, Explanation, HistoryEntry } from '../store/store.js';
+import type { Explanation, HistoryEntry, StoreStatus } from '../store/store.js';
 import type { BanRecord, DecisionRecord } from '../store/types.js';
 
 export function clean(text: unknown): string {
@@ -12,7 +12,10 @@ export function clean(text: unknown): string {
 
 export function time(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 function until(ban: Pick<BanRecord, 'until'>, now = Date.now()): string {
@@ -24,7 +27,9 @@ function until(ban: Pick<BanRecord, 'until'>, now = Date.now()): string {
 function backends(ban: BanRecord): string {
   const entries = Object.entries(ban.backends ?? {});
   if (entries.length === 0) return 'no backend';
-  return entries.map(([name, outcome]) => (outcome === 'ok' ? name : `${name} FAILED (${clean(outcome)})`)).join(', ');
+  return entries
+    .map(([name, outcome]) => (outcome === 'ok' ? name : `${name} FAILED (${clean(outcome)})`))
+    .join(', ');
 }
 
 export function formatBan(ban: BanRecord): string {
@@ -72,15 +77,23 @@ export function formatHistory(entries: HistoryEntry[]): string {
 }
 
 export function formatExplain(address: string, x: Explanation): string {
-  const lines = [`${address}: ${x.probes.length} probes, ${x.decisions.length} decisions, ${x.bans.length} bans`];
+  const lines = [
+    `${address}: ${x.probes.length} probes, ${x.decisions.length} decisions, ${x.bans.length} bans`,
+  ];
   type Row = { at: number; text: string };
   const rows: Row[] = [
-    ...x.probes.map((p) => ({ at: p.at, text: `probe    ${p.protocol}/${p.port} ${p.technique} (${p.mode}, ${p.sensor})` })),
+    ...x.probes.map((p) => ({
+      at: p.at,
+      text: `probe    ${p.protocol}/${p.port} ${p.technique} (${p.mode}, ${p.sensor})`,
+    })),
     ...x.decisions.map((d) => ({ at: d.at, text: `decision ${formatDecision(d)}` })),
     ...x.bans.map((b) => ({ at: b.createdAt, text: `ban      ${formatBan(b)}` })),
     ...x.bans
       .filter((b) => b.releasedAt !== null)
-      .map((b) => ({ at: b.releasedAt as number, text: `${b.state.padEnd(8)} ${clean(b.releaseReason ?? '')}` })),
+      .map((b) => ({
+        at: b.releasedAt as number,
+        text: `${b.state.padEnd(8)} ${clean(b.releaseReason ?? '')}`,
+      })),
   ];
   rows.sort((a, b) => a.at - b.at);
   for (const r of rows) lines.push(`  ${time(r.at)}  ${r.text}`);

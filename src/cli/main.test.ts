@@ -47,7 +47,17 @@ describe('cli usage errors', () => {
   }
 
   test('--help for every command exits 0 and shows its usage', async () => {
-    for (const name of ['run', 'status', 'history', 'explain', 'block', 'unblock', 'check-config', 'import-portsentry', 'demo']) {
+    for (const name of [
+      'run',
+      'status',
+      'history',
+      'explain',
+      'block',
+      'unblock',
+      'check-config',
+      'import-portsentry',
+      'demo',
+    ]) {
       const r = await cli([name, '--help']);
       assert.equal(r.code, 0, name);
       assert.match(r.stdout, new RegExp(`usage: portsentinel ${name}`));
@@ -63,7 +73,10 @@ describe('cli config commands', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ps-cli-'));
     try {
       const bad = join(dir, 'bad.toml');
-      writeFileSync(bad, '[detect]\ntcp_ports = [70000]\nfrobnicate = 1\n[respond]\nignore = ["10.0.0.0/33"]\n');
+      writeFileSync(
+        bad,
+        '[detect]\ntcp_ports = [70000]\nfrobnicate = 1\n[respond]\nignore = ["10.0.0.0/33"]\n',
+      );
       const r = await cli(['check-config', '--config', bad]);
       assert.equal(r.code, 78);
       assert.match(r.stderr, /detect\.tcp_ports/);
@@ -111,25 +124,44 @@ describe('cli against the store without a daemon', () => {
     try {
       const config = join(dir, 'c.toml');
       writeFileSync(config, '[respond]\nbackends = ["dry-run"]\n');
-      const common = ['--config', config, '--state', join(dir, 'state.db'), '--socket', join(dir, 'none.sock')];
+      const common = [
+        '--config',
+        config,
+        '--state',
+        join(dir, 'state.db'),
+        '--socket',
+        join(dir, 'none.sock'),
+      ];
       const noState = await cli(['history', ...common]);
       assert.equal(noState.code, 1);
       assert.match(noState.stderr, /no state database/);
       const b = await cli(['block', '192.0.2.7', '--for', '1h', '--json', ...common]);
       assert.equal(b.code, 0, b.stderr);
-      const blocked = JSON.parse(b.stdout) as { via: string; ban: { address: string; state: string; until: number } };
+      const blocked = JSON.parse(b.stdout) as {
+        via: string;
+        ban: { address: string; state: string; until: number };
+      };
       assert.equal(blocked.via, 'offline');
       assert.equal(blocked.ban.address, '192.0.2.7');
       assert.equal(blocked.ban.state, 'active');
       assert.ok(blocked.ban.until > Date.now() + 3_500_000);
-      const s = JSON.parse((await cli(['status', '--json', ...common])).stdout) as { daemon: null; activeBans: number };
+      const s = JSON.parse((await cli(['status', '--json', ...common])).stdout) as {
+        daemon: null;
+        activeBans: number;
+      };
       assert.equal(s.daemon, null);
       assert.equal(s.activeBans, 1);
-      const h = JSON.parse((await cli(['history', '--json', '--address', '192.0.2.7', ...common])).stdout) as unknown[];
+      const h = JSON.parse(
+        (await cli(['history', '--json', '--address', '192.0.2.7', ...common])).stdout,
+      ) as unknown[];
       assert.ok(h.length >= 1);
-      const x = JSON.parse((await cli(['explain', '192.0.2.7', '--json', ...common])).stdout) as { bans: unknown[] };
+      const x = JSON.parse((await cli(['explain', '192.0.2.7', '--json', ...common])).stdout) as {
+        bans: unknown[];
+      };
       assert.equal(x.bans.length, 1);
-      const u = JSON.parse((await cli(['unblock', '192.0.2.7', '--json', ...common])).stdout) as { released: boolean };
+      const u = JSON.parse((await cli(['unblock', '192.0.2.7', '--json', ...common])).stdout) as {
+        released: boolean;
+      };
       assert.equal(u.released, true);
       const s2 = JSON.parse((await cli(['status', '--json', ...common])).stdout) as { activeBans: number };
       assert.equal(s2.activeBans, 0);

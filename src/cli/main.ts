@@ -2,9 +2,9 @@
 // and a sysexits status (64 usage, 78 config, 1 other), never a stack trace.
 
 import { pathToFileURL } from 'node:url';
-import { SentinelError, errorMessage } from '../core/errors.js';
+import { errorMessage, SentinelError } from '../core/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, parse, UsageError } from './args.js';
-import { type Command, COMMANDS } from './commands.js';
+import { COMMANDS, type Command } from './commands.js';
 import { ConfigError, type Io, processIo } from './context.js';
 
 const EXIT_CONFIG = 78;
@@ -52,7 +52,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return await command.run(parsed, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`portsentinel ${name}: ${err.message}\nusage: ${command.usage}\n(see portsentinel ${name} --help)`);
+      io.err(
+        `portsentinel ${name}: ${err.message}\nusage: ${command.usage}\n(see portsentinel ${name} --help)`,
+      );
       return EXIT_USAGE;
     }
     if (err instanceof ConfigError) {

@@ -63,7 +63,8 @@ export function splitCommandLine(text: string): SplitCommand {
 export function unknownPlaceholders(argv: readonly string[], known: readonly string[]): string[] {
   const out: string[] = [];
   for (const arg of argv) {
-    for (const m of arg.matchAll(/\$[A-Z_]+\$/g)) if (!known.includes(m[0]) && !out.includes(m[0])) out.push(m[0]);
+    for (const m of arg.matchAll(/\$[A-Z_]+\$/g))
+      if (!known.includes(m[0]) && !out.includes(m[0])) out.push(m[0]);
   }
   return out;
 }

@@ -14,7 +14,9 @@ const duration = (ms: number) => formatDuration(ms);
 
 function levelText(config: Config, level: ResponseLevel, unverified: boolean): string {
   const { respond } = config;
-  const backends = respond.backends.map((b) => (b === 'auto' ? 'auto (nftables, else iptables, else route)' : b));
+  const backends = respond.backends.map((b) =>
+    b === 'auto' ? 'auto (nftables, else iptables, else route)' : b,
+  );
   const command = respond.command.length > 0 ? ` and run ${respond.command[0]}` : '';
   switch (level) {
     case 'alert':
@@ -30,17 +32,26 @@ function levelText(config: Config, level: ResponseLevel, unverified: boolean): s
 export function describeConfig(config: Config): string[] {
   const { detect, respond, store, log, logcheck } = config;
   const out: string[] = [];
-  const origin = config.origin.format === 'defaults' ? 'built-in defaults' : `${config.origin.path} (${config.origin.format})`;
+  const origin =
+    config.origin.format === 'defaults'
+      ? 'built-in defaults'
+      : `${config.origin.path} (${config.origin.format})`;
   out.push(`config: ${origin}`);
   out.push(`modes: ${detect.modes.join(', ')}`);
   const modes = new Set(detect.modes);
-  if (modes.has('tcp') || modes.has('stcp')) out.push(`tcp ports (${detect.tcpPorts.length}): ${formatPortSpec(detect.tcpPorts)}`);
-  if (modes.has('udp') || modes.has('sudp')) out.push(`udp ports (${detect.udpPorts.length}): ${formatPortSpec(detect.udpPorts)}`);
+  if (modes.has('tcp') || modes.has('stcp'))
+    out.push(`tcp ports (${detect.tcpPorts.length}): ${formatPortSpec(detect.tcpPorts)}`);
+  if (modes.has('udp') || modes.has('sudp'))
+    out.push(`udp ports (${detect.udpPorts.length}): ${formatPortSpec(detect.udpPorts)}`);
   if (modes.has('atcp')) {
-    out.push(`advanced tcp: ports 1-${detect.advancedTcpLimit} except ${formatPortSpec(detect.advancedTcpExclude) || 'none'} and ports in use`);
+    out.push(
+      `advanced tcp: ports 1-${detect.advancedTcpLimit} except ${formatPortSpec(detect.advancedTcpExclude) || 'none'} and ports in use`,
+    );
   }
   if (modes.has('audp')) {
-    out.push(`advanced udp: ports 1-${detect.advancedUdpLimit} except ${formatPortSpec(detect.advancedUdpExclude) || 'none'} and ports in use`);
+    out.push(
+      `advanced udp: ports 1-${detect.advancedUdpLimit} except ${formatPortSpec(detect.advancedUdpExclude) || 'none'} and ports in use`,
+    );
   }
   out.push(
     detect.threshold === 1
@@ -61,12 +72,19 @@ export function describeConfig(config: Config): string[] {
     `ban rate cap: ${respond.maxBansPerMinute === 0 ? 'none' : `${respond.maxBansPerMinute} new bans per minute`}`,
   );
   const files = respond.ignoreFiles.length > 0 ? ` + ${respond.ignoreFiles.join(', ')}` : '';
-  out.push(`never blocked: loopback, own addresses, gateways, resolvers, ${respond.ignore.length} listed network(s)${files}`);
+  out.push(
+    `never blocked: loopback, own addresses, gateways, resolvers, ${respond.ignore.length} listed network(s)${files}`,
+  );
   if (respond.backends.includes('hosts-deny')) {
-    out.push(`hosts.deny: ${respond.hostsDeny.path} ("${respond.hostsDeny.line || `${respond.hostsDeny.service}: $TARGET$`}")`);
+    out.push(
+      `hosts.deny: ${respond.hostsDeny.path} ("${respond.hostsDeny.line || `${respond.hostsDeny.service}: $TARGET$`}")`,
+    );
   }
-  if ((respond.routeCommand ?? []).length > 0) out.push(`block command: ${(respond.routeCommand ?? []).join(' ')}`);
-  out.push(`store: ${store.path} (keeps ${store.retention === 0 ? 'everything' : duration(store.retention)})`);
+  if ((respond.routeCommand ?? []).length > 0)
+    out.push(`block command: ${(respond.routeCommand ?? []).join(' ')}`);
+  out.push(
+    `store: ${store.path} (keeps ${store.retention === 0 ? 'everything' : duration(store.retention)})`,
+  );
   if (store.historyFile) out.push(`PortSentry history file: ${store.historyFile}`);
   if (store.blockedFile) out.push(`PortSentry blocked file: ${store.blockedFile}`);
   out.push(

@@ -17,7 +17,11 @@ export function isError(p: ConfigProblem): boolean {
 }
 
 /** Relative ignore files are read from the config file's directory; the config keeps the full path. */
-export function checkIgnoreFiles(config: Config, configFile: string, pathOf: (i: number) => string): ConfigProblem[] {
+export function checkIgnoreFiles(
+  config: Config,
+  configFile: string,
+  pathOf: (i: number) => string,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const base = configFile === '' ? process.cwd() : dirname(resolve(configFile));
   config.respond.ignoreFiles = config.respond.ignoreFiles.map((p, i) => {
@@ -30,7 +34,11 @@ export function checkIgnoreFiles(config: Config, configFile: string, pathOf: (i:
       problems.push(
         code === 'ENOENT'
           ? { path: pathOf(i), code: 'missing-file', message: `ignore file ${full} does not exist` }
-          : { path: pathOf(i), code: 'unreadable', message: `cannot read ignore file ${full}: ${code ?? err}` },
+          : {
+              path: pathOf(i),
+              code: 'unreadable',
+              message: `cannot read ignore file ${full}: ${code ?? err}`,
+            },
       );
       return full;
     }
@@ -74,7 +82,8 @@ export function finish(config: Config, found: ConfigProblem[], options: FinishOp
     return { ...p, file: options.file, ...(line === undefined ? {} : { line }) };
   });
   // Reading order: by line within the config file; the ignore files' own problems after.
-  const rank = (p: ConfigProblem) => (p.file === options.file ? (p.line ?? Number.MAX_SAFE_INTEGER) : Infinity);
+  const rank = (p: ConfigProblem) =>
+    p.file === options.file ? (p.line ?? Number.MAX_SAFE_INTEGER) : Infinity;
   stamped.sort((a, b) => rank(a) - rank(b));
   return stamped.some(isError) ? { problems: stamped } : { config, problems: stamped };
 }

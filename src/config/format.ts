@@ -4,7 +4,12 @@
 import type { ConfigProblem } from './types.js';
 
 export function formatProblem(p: ConfigProblem): string {
-  const where = p.file === undefined || p.file === '' ? '' : p.line === undefined ? `${p.file}: ` : `${p.file}:${p.line}: `;
+  const where =
+    p.file === undefined || p.file === ''
+      ? ''
+      : p.line === undefined
+        ? `${p.file}: `
+        : `${p.file}:${p.line}: `;
   const path = p.path === '' ? '' : `${p.path}: `;
   const severity = p.severity === 'warning' ? 'warning: ' : '';
   return `${where}${path}${severity}${p.message} [${p.code}]`;

@@ -23,7 +23,13 @@ export function readIgnoreFile(text: string, file: string): IgnoreFile {
     const strict = parseCidr(token);
     const loose = strict ?? parseCidr(token, true);
     if (!loose) {
-      problems.push({ path: token, code: 'bad-cidr', message: `"${token}" is not an address or CIDR`, line, file });
+      problems.push({
+        path: token,
+        code: 'bad-cidr',
+        message: `"${token}" is not an address or CIDR`,
+        line,
+        file,
+      });
       continue;
     }
     const canonical = formatCidr(loose);

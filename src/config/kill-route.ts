@@ -33,17 +33,29 @@ export function mapKillRoute(argv: readonly string[]): KillRouteMapping {
   }
   // iptables -I|-A INPUT -s $TARGET$ -j DROP|REJECT (and the ipchains/ipfwadm ancestors).
   if ((program === 'iptables' || program === 'ip6tables') && has('-s') && target && has('DROP', 'REJECT')) {
-    return { backend: 'iptables', why: 'an iptables drop rule: built-in iptables backend (with ipset when available)' };
+    return {
+      backend: 'iptables',
+      why: 'an iptables drop rule: built-in iptables backend (with ipset when available)',
+    };
   }
   if (program === 'ipchains' && has('-s') && target && has('DENY', 'REJECT')) {
-    return { backend: 'iptables', why: 'an ipchains deny rule: ipchains is gone, built-in iptables backend instead' };
+    return {
+      backend: 'iptables',
+      why: 'an ipchains deny rule: ipchains is gone, built-in iptables backend instead',
+    };
   }
   if (program === 'ipfwadm' && has('-S') && target && has('deny', 'reject')) {
-    return { backend: 'iptables', why: 'an ipfwadm deny rule: ipfwadm is gone, built-in iptables backend instead' };
+    return {
+      backend: 'iptables',
+      why: 'an ipfwadm deny rule: ipfwadm is gone, built-in iptables backend instead',
+    };
   }
   // nft add rule ... saddr $TARGET$ drop (PortSentry 2's example spells the program "nftables").
   if ((program === 'nft' || program === 'nftables') && has('saddr') && target && has('drop', 'reject')) {
-    return { backend: 'nftables', why: 'an nftables drop rule: built-in nftables backend (its own table and sets)' };
+    return {
+      backend: 'nftables',
+      why: 'an nftables drop rule: built-in nftables backend (its own table and sets)',
+    };
   }
   return { backend: 'command', argv: [...argv], why: 'no built-in equivalent: run as a command (no shell)' };
 }

@@ -34,8 +34,16 @@ export function loadConfig(path: string | undefined): LoadResult {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message);
-    return { problems: [{ path: '', code: 'unreadable', message: `cannot read config file: ${why}`, file: path }], notes: [] };
+    const why =
+      e.code === 'ENOENT'
+        ? 'no such file'
+        : e.code === 'EACCES'
+          ? 'permission denied'
+          : (e.code ?? e.message);
+    return {
+      problems: [{ path: '', code: 'unreadable', message: `cannot read config file: ${why}`, file: path }],
+      notes: [],
+    };
   }
   return parseConfigText(text, path);
 }

@@ -8,13 +8,13 @@
 // Like PortSentry, the first occurrence of a key wins. Values may use earlier keys as $NAME or
 // ${NAME} (e.g. "$INSTALLDIR/portsentry.ignore"); $TARGET$, $PORT$ and $MODE$ are placeholders.
 
-import { convertArgv } from './values.js';
 import { defaultConfig } from './defaults.js';
 import { type ConfigResult, finish } from './finish.js';
 import { mapKillRoute } from './kill-route.js';
 import { parsePortSpec } from './ports.js';
 import { didYouMean } from './suggest.js';
 import type { BackendName, ConfigProblem, ResponseLevel } from './types.js';
+import { convertArgv } from './values.js';
 
 /** The keys PortSentry 1.2 reads. */
 export const PORTSENTRY_KEYS = [
@@ -114,7 +114,13 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
     const key = m[1] as string;
     const value = unquote(m[2] as string, (code, message) => report(key, lineNo, code, message, true));
     if (entries.has(key)) {
-      report(key, lineNo, 'duplicate-key', `${key} is set again; the first setting (line ${entries.get(key)?.line}) wins, as in PortSentry`, true);
+      report(
+        key,
+        lineNo,
+        'duplicate-key',
+        `${key} is set again; the first setting (line ${entries.get(key)?.line}) wins, as in PortSentry`,
+        true,
+      );
       continue;
     }
     entries.set(key, { key, value, line: lineNo });
@@ -124,22 +130,30 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
   const referenced = new Set<string>();
   const seen = new Map<string, string>();
   for (const entry of entries.values()) {
-    entry.value = entry.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(\$?)/g, (all, braced, bare, placeholder) => {
-      if (placeholder === '$') return all; // $TARGET$, $PORT$, $MODE$
-      const name = (braced ?? bare) as string;
-      const value = seen.get(name);
-      if (value === undefined) {
-        report(entry.key, entry.line, 'unknown-variable', `$${name} is not set earlier in the file`);
-        return all;
-      }
-      referenced.add(name);
-      return value;
-    });
+    entry.value = entry.value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(\$?)/g,
+      (all, braced, bare, placeholder) => {
+        if (placeholder === '$') return all; // $TARGET$, $PORT$, $MODE$
+        const name = (braced ?? bare) as string;
+        const value = seen.get(name);
+        if (value === undefined) {
+          report(entry.key, entry.line, 'unknown-variable', `$${name} is not set earlier in the file`);
+          return all;
+        }
+        referenced.add(name);
+        return value;
+      },
+    );
     seen.set(entry.key, entry.value);
   }
   for (const entry of entries.values()) {
     if ((PORTSENTRY_KEYS as readonly string[]).includes(entry.key) || referenced.has(entry.key)) continue;
-    report(entry.key, entry.line, 'unknown-key', `unknown PortSentry key ${entry.key}${didYouMean(entry.key, PORTSENTRY_KEYS)}`);
+    report(
+      entry.key,
+      entry.line,
+      'unknown-key',
+      `unknown PortSentry key ${entry.key}${didYouMean(entry.key, PORTSENTRY_KEYS)}`,
+    );
   }
 
   // 3. Meaning.
@@ -155,8 +169,12 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
   // Log under PortSentry's name, so syslog filters and local Logcheck rules keep matching.
   config.log.ident = 'portsentry';
   notes.push(`Imported from PortSentry 1.2 config ${file}.`);
-  notes.push('Syslog ident "portsentry" (log.ident), so existing syslog filters and Logcheck rules keep matching.');
-  notes.push('Bans are permanent as in PortSentry (respond.ban_duration = "0"); set a duration to let them expire.');
+  notes.push(
+    'Syslog ident "portsentry" (log.ident), so existing syslog filters and Logcheck rules keep matching.',
+  );
+  notes.push(
+    'Bans are permanent as in PortSentry (respond.ban_duration = "0"); set a duration to let them expire.',
+  );
 
   for (const [key, which] of [
     ['TCP_PORTS', 'tcpPorts'],
@@ -182,7 +200,8 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
     const e = get(key);
     if (!e) continue;
     if (!/^\d+$/.test(e.value)) bad(key, 'wrong-type', `expected a port number, got "${e.value}"`);
-    else if (Number(e.value) < 1 || Number(e.value) > 65_535) bad(key, 'bad-port', `port ${e.value} is outside 1-65535`);
+    else if (Number(e.value) < 1 || Number(e.value) > 65_535)
+      bad(key, 'bad-port', `port ${e.value} is outside 1-65535`);
     else config.detect[which] = Number(e.value);
   }
 
@@ -205,14 +224,17 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
 
   const trigger = get('SCAN_TRIGGER');
   if (trigger) {
-    if (!/^\d+$/.test(trigger.value)) bad('SCAN_TRIGGER', 'wrong-type', `expected a whole number, got "${trigger.value}"`);
+    if (!/^\d+$/.test(trigger.value))
+      bad('SCAN_TRIGGER', 'wrong-type', `expected a whole number, got "${trigger.value}"`);
     else {
       config.detect.threshold = Number(trigger.value) + 1;
       notes.push(
         `SCAN_TRIGGER="${trigger.value}" tolerates ${trigger.value} probe(s) and reacts to the next: detect.threshold = ${config.detect.threshold}.`,
       );
       if (config.detect.threshold > 1) {
-        notes.push('PortSentry counted probes without a time limit (until 50 others pushed them out); detect.window bounds it.');
+        notes.push(
+          'PortSentry counted probes without a time limit (until 50 others pushed them out); detect.window bounds it.',
+        );
       }
     }
   }
@@ -223,7 +245,9 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
   if (hostsDeny && hostsDeny.value !== '') {
     backends.push('hosts-deny');
     config.respond.hostsDeny.line = hostsDeny.value;
-    notes.push(`KILL_HOSTS_DENY -> backend "hosts-deny" writing "${hostsDeny.value}" (its own marked lines only).`);
+    notes.push(
+      `KILL_HOSTS_DENY -> backend "hosts-deny" writing "${hostsDeny.value}" (its own marked lines only).`,
+    );
   }
   const killRoute = get('KILL_ROUTE');
   if (killRoute && killRoute.value !== '') {
@@ -258,16 +282,31 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
     const hasCommand = config.respond.command.length > 0;
     if (level === 'block' && backends.length === 0) {
       level = hasCommand ? 'command' : 'alert';
-      report(key, at(key), 'contradiction', `${key}="1" but neither KILL_ROUTE nor KILL_HOSTS_DENY is set: nothing can block, so ${proto} probes ${hasCommand ? 'only run KILL_RUN_CMD' : 'only alert'}`, true);
+      report(
+        key,
+        at(key),
+        'contradiction',
+        `${key}="1" but neither KILL_ROUTE nor KILL_HOSTS_DENY is set: nothing can block, so ${proto} probes ${hasCommand ? 'only run KILL_RUN_CMD' : 'only alert'}`,
+        true,
+      );
     } else if (level === 'command' && !hasCommand) {
       level = 'alert';
-      report(key, at(key), 'contradiction', `${key}="2" runs KILL_RUN_CMD, which is not set: ${proto} probes only alert`, true);
+      report(
+        key,
+        at(key),
+        'contradiction',
+        `${key}="2" runs KILL_RUN_CMD, which is not set: ${proto} probes only alert`,
+        true,
+      );
     }
     config.respond[proto] = level;
     if (proto === 'udp') {
       // Setting BLOCK_UDP="1" is the operator's explicit choice to block on unverified UDP sources.
       config.detect.blockUnverifiedUdp = level === 'block';
-      if (level === 'block') notes.push('BLOCK_UDP="1": UDP probes block (detect.block_unverified_udp = true; a UDP source can be forged).');
+      if (level === 'block')
+        notes.push(
+          'BLOCK_UDP="1": UDP probes block (detect.block_unverified_udp = true; a UDP source can be forged).',
+        );
     }
   }
 
@@ -292,7 +331,8 @@ function unquote(text: string, warn: (code: string, message: string) => void): s
       return text.slice(1).trim();
     }
     const rest = text.slice(end + 1).trim();
-    if (rest !== '' && !rest.startsWith('#')) warn('trailing-text', `text after the closing quote is ignored: ${rest}`);
+    if (rest !== '' && !rest.startsWith('#'))
+      warn('trailing-text', `text after the closing quote is ignored: ${rest}`);
     return text.slice(1, end);
   }
   warn('missing-quotes', 'PortSentry 1.2 skipped values without quotes; portsentinel reads it');

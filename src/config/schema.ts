@@ -5,7 +5,15 @@
 import { ALL_MODES } from '../core/records.js';
 import type { BackendName, MailAttach, ReportLevel, ResponseLevel } from './types.js';
 
-export const BACKENDS: readonly BackendName[] = ['auto', 'nftables', 'iptables', 'route', 'hosts-deny', 'command', 'dry-run'];
+export const BACKENDS: readonly BackendName[] = [
+  'auto',
+  'nftables',
+  'iptables',
+  'route',
+  'hosts-deny',
+  'command',
+  'dry-run',
+];
 export const RESPONSE_LEVELS: readonly ResponseLevel[] = ['alert', 'block', 'command'];
 export const REPORT_LEVELS: readonly ReportLevel[] = ['paranoid', 'server', 'workstation'];
 export const MAIL_ATTACH: readonly MailAttach[] = ['inline', 'attach', 'gzip'];
@@ -119,12 +127,20 @@ export const SCHEMA: readonly SectionSpec[] = [
     ],
   },
   { key: 'respond.nftables', fields: [f('table', str(true)), f('family', enumOf(['inet']))] },
-  { key: 'respond.iptables', fields: [f('chain', str(true)), f('use_ipset', bool), f('ipset_name', str(true))] },
+  {
+    key: 'respond.iptables',
+    fields: [f('chain', str(true)), f('use_ipset', bool), f('ipset_name', str(true))],
+  },
   { key: 'respond.route', fields: [] },
   { key: 'respond.hosts_deny', fields: [f('path', str(true)), f('service', str(true)), f('line', str())] },
   {
     key: 'store',
-    fields: [f('path', str(true)), f('retention', duration), f('history_file', str()), f('blocked_file', str())],
+    fields: [
+      f('path', str(true)),
+      f('retention', duration),
+      f('history_file', str()),
+      f('blocked_file', str()),
+    ],
   },
   {
     key: 'log',
@@ -195,4 +211,6 @@ export function sectionProps(sectionKey: string): string[] {
 export const SECTION_KEYS: ReadonlySet<string> = new Set(SCHEMA.map((s) => s.key));
 
 /** Every full key path (`respond.ban_duration`), for did-you-mean across tables. */
-export const ALL_KEY_PATHS: readonly string[] = SCHEMA.flatMap((s) => s.fields.map((fl) => `${s.key}.${fl.key}`));
+export const ALL_KEY_PATHS: readonly string[] = SCHEMA.flatMap((s) =>
+  s.fields.map((fl) => `${s.key}.${fl.key}`),
+);

@@ -5,7 +5,12 @@
 function normaliseKey(raw: string): string {
   return raw
     .split('.')
-    .map((part) => part.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1'))
+    .map((part) =>
+      part
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .replace(/^'(.*)'$/, '$1'),
+    )
     .join('.');
 }
 
@@ -35,7 +40,10 @@ export function indexTomlLines(text: string): Map<string, number> {
       put(table, i + 1);
       continue;
     }
-    const kv = /^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$/.exec(raw);
+    const kv =
+      /^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$/.exec(
+        raw,
+      );
     if (!kv) continue;
     const key = normaliseKey(kv[1] as string);
     put(table === '' ? key : `${table}.${key}`, i + 1);

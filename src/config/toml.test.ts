@@ -6,51 +6,248 @@ import { describe, test } from 'node:test';
 import { defaultConfig } from './defaults.js';
 import { formatProblems } from './format.js';
 import { SCHEMA, sectionProps, snakeToCamel } from './schema.js';
-import { parseTomlConfig } from './toml.js';
 import { configToToml } from './to-toml.js';
+import { parseTomlConfig } from './toml.js';
 import type { Config } from './types.js';
 
-const errors = (text: string) => parseTomlConfig(text, 'test.toml').problems.filter((p) => p.severity !== 'warning');
+const errors = (text: string) =>
+  parseTomlConfig(text, 'test.toml').problems.filter((p) => p.severity !== 'warning');
 
 describe('parseTomlConfig: each kind of bad config gives its code, key path and line', () => {
   const cases: { name: string; toml: string; code: string; path: string; line?: number }[] = [
-    { name: 'unknown key', toml: '[detect]\ntreshold = 2', code: 'unknown-key', path: 'detect.treshold', line: 2 },
+    {
+      name: 'unknown key',
+      toml: '[detect]\ntreshold = 2',
+      code: 'unknown-key',
+      path: 'detect.treshold',
+      line: 2,
+    },
     { name: 'unknown table', toml: '\n[detection]\nx = 1', code: 'unknown-key', path: 'detection', line: 2 },
-    { name: 'key in the wrong table', toml: '[detect]\nban_duration = "1h"', code: 'unknown-key', path: 'detect.ban_duration', line: 2 },
-    { name: 'string for integer', toml: '[detect]\nthreshold = "3"', code: 'wrong-type', path: 'detect.threshold', line: 2 },
-    { name: 'float for integer', toml: '[detect]\nthreshold = 2.5', code: 'wrong-type', path: 'detect.threshold', line: 2 },
-    { name: 'number for bool', toml: '[respond]\ndry_run = 1', code: 'wrong-type', path: 'respond.dry_run', line: 2 },
-    { name: 'table for a value', toml: '[store]\npath = { a = 1 }', code: 'wrong-type', path: 'store.path', line: 2 },
-    { name: 'port 0', toml: '[detect]\ntcp_ports = [1, 0]', code: 'bad-port', path: 'detect.tcp_ports[1]', line: 2 },
-    { name: 'port above 65535', toml: '[detect]\nudp_ports = [65536]', code: 'bad-port', path: 'detect.udp_ports[0]', line: 2 },
-    { name: 'port in a range', toml: '[detect]\ntcp_ports = ["1-70000"]', code: 'bad-port', path: 'detect.tcp_ports[0]', line: 2 },
-    { name: 'backwards range', toml: '[detect]\ntcp_ports = ["20-10"]', code: 'bad-range', path: 'detect.tcp_ports[0]', line: 2 },
-    { name: 'advanced limit', toml: '[detect]\nadvanced_tcp_limit = 0', code: 'bad-port', path: 'detect.advanced_tcp_limit', line: 2 },
-    { name: 'smtp port', toml: '[logcheck.mail.smtp]\nport = 99999', code: 'bad-port', path: 'logcheck.mail.smtp.port', line: 2 },
-    { name: 'threshold 0', toml: '[detect]\nthreshold = 0', code: 'bad-range', path: 'detect.threshold', line: 2 },
-    { name: 'ban growth below 1', toml: '[respond]\nban_growth = 0.5', code: 'bad-range', path: 'respond.ban_growth', line: 2 },
-    { name: 'bad CIDR', toml: '[respond]\nignore = ["192.0.2.0/24", "192.0.2.0/33"]', code: 'bad-cidr', path: 'respond.ignore[1]', line: 2 },
-    { name: 'not an address', toml: '[respond]\nignore = ["example.org"]', code: 'bad-cidr', path: 'respond.ignore[0]', line: 2 },
-    { name: 'bad bind address', toml: '[detect]\nbind_addresses = ["::1", "1.2.3"]', code: 'bad-address', path: 'detect.bind_addresses[1]', line: 2 },
-    { name: 'bad duration', toml: '[respond]\nban_duration = "1 hour"', code: 'bad-duration', path: 'respond.ban_duration', line: 2 },
-    { name: 'negative duration', toml: '[respond]\nban_duration = -5', code: 'bad-duration', path: 'respond.ban_duration', line: 2 },
-    { name: 'zero window', toml: '[detect]\nwindow = "0"', code: 'bad-duration', path: 'detect.window', line: 2 },
+    {
+      name: 'key in the wrong table',
+      toml: '[detect]\nban_duration = "1h"',
+      code: 'unknown-key',
+      path: 'detect.ban_duration',
+      line: 2,
+    },
+    {
+      name: 'string for integer',
+      toml: '[detect]\nthreshold = "3"',
+      code: 'wrong-type',
+      path: 'detect.threshold',
+      line: 2,
+    },
+    {
+      name: 'float for integer',
+      toml: '[detect]\nthreshold = 2.5',
+      code: 'wrong-type',
+      path: 'detect.threshold',
+      line: 2,
+    },
+    {
+      name: 'number for bool',
+      toml: '[respond]\ndry_run = 1',
+      code: 'wrong-type',
+      path: 'respond.dry_run',
+      line: 2,
+    },
+    {
+      name: 'table for a value',
+      toml: '[store]\npath = { a = 1 }',
+      code: 'wrong-type',
+      path: 'store.path',
+      line: 2,
+    },
+    {
+      name: 'port 0',
+      toml: '[detect]\ntcp_ports = [1, 0]',
+      code: 'bad-port',
+      path: 'detect.tcp_ports[1]',
+      line: 2,
+    },
+    {
+      name: 'port above 65535',
+      toml: '[detect]\nudp_ports = [65536]',
+      code: 'bad-port',
+      path: 'detect.udp_ports[0]',
+      line: 2,
+    },
+    {
+      name: 'port in a range',
+      toml: '[detect]\ntcp_ports = ["1-70000"]',
+      code: 'bad-port',
+      path: 'detect.tcp_ports[0]',
+      line: 2,
+    },
+    {
+      name: 'backwards range',
+      toml: '[detect]\ntcp_ports = ["20-10"]',
+      code: 'bad-range',
+      path: 'detect.tcp_ports[0]',
+      line: 2,
+    },
+    {
+      name: 'advanced limit',
+      toml: '[detect]\nadvanced_tcp_limit = 0',
+      code: 'bad-port',
+      path: 'detect.advanced_tcp_limit',
+      line: 2,
+    },
+    {
+      name: 'smtp port',
+      toml: '[logcheck.mail.smtp]\nport = 99999',
+      code: 'bad-port',
+      path: 'logcheck.mail.smtp.port',
+      line: 2,
+    },
+    {
+      name: 'threshold 0',
+      toml: '[detect]\nthreshold = 0',
+      code: 'bad-range',
+      path: 'detect.threshold',
+      line: 2,
+    },
+    {
+      name: 'ban growth below 1',
+      toml: '[respond]\nban_growth = 0.5',
+      code: 'bad-range',
+      path: 'respond.ban_growth',
+      line: 2,
+    },
+    {
+      name: 'bad CIDR',
+      toml: '[respond]\nignore = ["192.0.2.0/24", "192.0.2.0/33"]',
+      code: 'bad-cidr',
+      path: 'respond.ignore[1]',
+      line: 2,
+    },
+    {
+      name: 'not an address',
+      toml: '[respond]\nignore = ["example.org"]',
+      code: 'bad-cidr',
+      path: 'respond.ignore[0]',
+      line: 2,
+    },
+    {
+      name: 'bad bind address',
+      toml: '[detect]\nbind_addresses = ["::1", "1.2.3"]',
+      code: 'bad-address',
+      path: 'detect.bind_addresses[1]',
+      line: 2,
+    },
+    {
+      name: 'bad duration',
+      toml: '[respond]\nban_duration = "1 hour"',
+      code: 'bad-duration',
+      path: 'respond.ban_duration',
+      line: 2,
+    },
+    {
+      name: 'negative duration',
+      toml: '[respond]\nban_duration = -5',
+      code: 'bad-duration',
+      path: 'respond.ban_duration',
+      line: 2,
+    },
+    {
+      name: 'zero window',
+      toml: '[detect]\nwindow = "0"',
+      code: 'bad-duration',
+      path: 'detect.window',
+      line: 2,
+    },
     { name: 'bad enum', toml: '[respond]\ntcp = "drop"', code: 'bad-enum', path: 'respond.tcp', line: 2 },
-    { name: 'bad mode', toml: '[detect]\nmodes = ["tcp", "xtcp"]', code: 'bad-enum', path: 'detect.modes[1]', line: 2 },
-    { name: 'bad backend', toml: '[respond]\nbackends = ["nft"]', code: 'bad-enum', path: 'respond.backends[0]', line: 2 },
-    { name: 'bad facility', toml: '[log]\nfacility = "local9"', code: 'bad-enum', path: 'log.facility', line: 2 },
+    {
+      name: 'bad mode',
+      toml: '[detect]\nmodes = ["tcp", "xtcp"]',
+      code: 'bad-enum',
+      path: 'detect.modes[1]',
+      line: 2,
+    },
+    {
+      name: 'bad backend',
+      toml: '[respond]\nbackends = ["nft"]',
+      code: 'bad-enum',
+      path: 'respond.backends[0]',
+      line: 2,
+    },
+    {
+      name: 'bad facility',
+      toml: '[log]\nfacility = "local9"',
+      code: 'bad-enum',
+      path: 'log.facility',
+      line: 2,
+    },
     { name: 'empty required', toml: '[store]\npath = ""', code: 'required', path: 'store.path', line: 2 },
-    { name: 'shell in command', toml: '[respond]\ncommand = "mail -s x root < /tmp/y"', code: 'shell-syntax', path: 'respond.command', line: 2 },
+    {
+      name: 'shell in command',
+      toml: '[respond]\ncommand = "mail -s x root < /tmp/y"',
+      code: 'shell-syntax',
+      path: 'respond.command',
+      line: 2,
+    },
     { name: 'no modes', toml: '[detect]\nmodes = []', code: 'contradiction', path: 'detect.modes', line: 2 },
-    { name: 'tcp mode without ports', toml: '[detect]\ntcp_ports = []', code: 'contradiction', path: 'detect.tcp_ports', line: 2 },
-    { name: 'ban_max < ban_duration', toml: '[respond]\nban_duration = "2h"\nban_max = "1h"', code: 'contradiction', path: 'respond.ban_max', line: 3 },
-    { name: 'command level without command', toml: '[respond]\nudp = "command"', code: 'contradiction', path: 'respond.udp', line: 2 },
-    { name: 'command_first without command', toml: '[respond]\ncommand_first = true', code: 'contradiction', path: 'respond.command_first', line: 2 },
-    { name: 'block without backends', toml: '[respond]\nbackends = []', code: 'contradiction', path: 'respond.tcp' },
-    { name: 'command backend without argv', toml: '[respond]\nbackends = ["command"]', code: 'contradiction', path: 'respond.route_command' },
-    { name: 'hosts.deny line without $TARGET$', toml: '[respond.hosts_deny]\nline = "ALL: 1.2.3.4"', code: 'missing-placeholder', path: 'respond.hosts_deny.line', line: 2 },
-    { name: 'smtp without host', toml: '[logcheck.mail]\ntransport = "smtp"\n[logcheck.mail.smtp]\nhost = ""', code: 'contradiction', path: 'logcheck.mail.smtp.host', line: 4 },
-    { name: 'missing ignore file', toml: '[respond]\nignore_files = ["/nonexistent/portsentinel/ignore"]', code: 'missing-file', path: 'respond.ignore_files[0]', line: 2 },
+    {
+      name: 'tcp mode without ports',
+      toml: '[detect]\ntcp_ports = []',
+      code: 'contradiction',
+      path: 'detect.tcp_ports',
+      line: 2,
+    },
+    {
+      name: 'ban_max < ban_duration',
+      toml: '[respond]\nban_duration = "2h"\nban_max = "1h"',
+      code: 'contradiction',
+      path: 'respond.ban_max',
+      line: 3,
+    },
+    {
+      name: 'command level without command',
+      toml: '[respond]\nudp = "command"',
+      code: 'contradiction',
+      path: 'respond.udp',
+      line: 2,
+    },
+    {
+      name: 'command_first without command',
+      toml: '[respond]\ncommand_first = true',
+      code: 'contradiction',
+      path: 'respond.command_first',
+      line: 2,
+    },
+    {
+      name: 'block without backends',
+      toml: '[respond]\nbackends = []',
+      code: 'contradiction',
+      path: 'respond.tcp',
+    },
+    {
+      name: 'command backend without argv',
+      toml: '[respond]\nbackends = ["command"]',
+      code: 'contradiction',
+      path: 'respond.route_command',
+    },
+    {
+      name: 'hosts.deny line without $TARGET$',
+      toml: '[respond.hosts_deny]\nline = "ALL: 1.2.3.4"',
+      code: 'missing-placeholder',
+      path: 'respond.hosts_deny.line',
+      line: 2,
+    },
+    {
+      name: 'smtp without host',
+      toml: '[logcheck.mail]\ntransport = "smtp"\n[logcheck.mail.smtp]\nhost = ""',
+      code: 'contradiction',
+      path: 'logcheck.mail.smtp.host',
+      line: 4,
+    },
+    {
+      name: 'missing ignore file',
+      toml: '[respond]\nignore_files = ["/nonexistent/portsentinel/ignore"]',
+      code: 'missing-file',
+      path: 'respond.ignore_files[0]',
+      line: 2,
+    },
     { name: 'TOML syntax', toml: '[detect]\nthreshold = = 3', code: 'syntax', path: '', line: 2 },
   ];
   for (const c of cases) {
@@ -89,7 +286,9 @@ describe('parseTomlConfig', () => {
   });
 
   test('did-you-mean for misspelt keys and values', () => {
-    const text = formatProblems(parseTomlConfig('[respond]\nban_duraton = "1h"\ntcp = "blok"\n', 'f.toml').problems);
+    const text = formatProblems(
+      parseTomlConfig('[respond]\nban_duraton = "1h"\ntcp = "blok"\n', 'f.toml').problems,
+    );
     assert.match(text, /did you mean "ban_duration"/);
     assert.match(text, /did you mean "block"/);
   });
@@ -104,7 +303,10 @@ describe('parseTomlConfig', () => {
   });
 
   test('warnings do not invalidate the config', () => {
-    const result = parseTomlConfig('[detect]\nmodes = ["tcp", "stcp"]\n[respond]\nignore = ["192.0.2.7/24"]\n', 'f.toml');
+    const result = parseTomlConfig(
+      '[detect]\nmodes = ["tcp", "stcp"]\n[respond]\nignore = ["192.0.2.7/24"]\n',
+      'f.toml',
+    );
     assert.ok(result.config);
     assert.deepEqual(
       result.problems.map((p) => [p.code, p.severity]),
@@ -138,7 +340,10 @@ describe('parseTomlConfig', () => {
   });
 
   test('ban_duration "0" means permanent', () => {
-    assert.equal(parseTomlConfig('[respond]\nban_duration = "0"\nban_max = "0"', 'f.toml').config?.respond.banDuration, 0);
+    assert.equal(
+      parseTomlConfig('[respond]\nban_duration = "0"\nban_max = "0"', 'f.toml').config?.respond.banDuration,
+      0,
+    );
   });
 });
 
@@ -147,11 +352,15 @@ describe('configToToml', () => {
     const config = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
     const leaves = (obj: Record<string, unknown>, prefix: string[]): string[] =>
       Object.entries(obj).flatMap(([k, v]) =>
-        typeof v === 'object' && v !== null && !Array.isArray(v) ? leaves(v as Record<string, unknown>, [...prefix, k]) : [[...prefix, k].join('.')],
+        typeof v === 'object' && v !== null && !Array.isArray(v)
+          ? leaves(v as Record<string, unknown>, [...prefix, k])
+          : [[...prefix, k].join('.')],
       );
     const { origin: _, ...rest } = config;
     const fromConfig = leaves(rest, []).sort();
-    const fromSchema = SCHEMA.flatMap((s) => s.fields.map((f) => [...sectionProps(s.key), snakeToCamel(f.key)].join('.'))).sort();
+    const fromSchema = SCHEMA.flatMap((s) =>
+      s.fields.map((f) => [...sectionProps(s.key), snakeToCamel(f.key)].join('.')),
+    ).sort();
     assert.deepEqual(fromSchema, fromConfig);
   });
 

@@ -5,7 +5,14 @@
 import { parse, TomlError } from 'smol-toml';
 import { defaultConfig } from './defaults.js';
 import { type ConfigResult, finish } from './finish.js';
-import { ALL_KEY_PATHS, SCHEMA, SECTION_KEYS, type SectionSpec, sectionProps, snakeToCamel } from './schema.js';
+import {
+  ALL_KEY_PATHS,
+  SCHEMA,
+  SECTION_KEYS,
+  type SectionSpec,
+  sectionProps,
+  snakeToCamel,
+} from './schema.js';
 import { closest } from './suggest.js';
 import { indexTomlLines, lineOf } from './toml-lines.js';
 import type { Config, ConfigProblem } from './types.js';
@@ -28,13 +35,17 @@ function unknownKeyMessage(prefix: string, key: string): string {
   const section = SECTIONS.get(prefix);
   const local = [
     ...(section?.fields.map((f) => f.key) ?? []),
-    ...[...SECTION_KEYS].filter((k) => k.startsWith(prefix === '' ? '' : `${prefix}.`)).map((k) => k.slice(prefix.length + (prefix ? 1 : 0))).filter((k) => !k.includes('.')),
+    ...[...SECTION_KEYS]
+      .filter((k) => k.startsWith(prefix === '' ? '' : `${prefix}.`))
+      .map((k) => k.slice(prefix.length + (prefix ? 1 : 0)))
+      .filter((k) => !k.includes('.')),
   ];
   const near = closest(key, local);
   if (near !== undefined) return `unknown key "${key}" (did you mean "${near}"?)`;
   // The right key in the wrong table is a common slip.
   const elsewhere = ALL_KEY_PATHS.find((p) => p.endsWith(`.${key}`));
-  if (elsewhere !== undefined) return `unknown key "${key}" here (it belongs in [${elsewhere.slice(0, -key.length - 1)}])`;
+  if (elsewhere !== undefined)
+    return `unknown key "${key}" here (it belongs in [${elsewhere.slice(0, -key.length - 1)}])`;
   const where = prefix === '' ? 'at the top level' : `in [${prefix}]`;
   return `unknown key "${key}" ${where}`;
 }

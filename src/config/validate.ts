@@ -30,9 +30,11 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
   // --- detection
   if (detect.modes.length === 0) error('detect.modes', 'contradiction', 'no detection mode is enabled');
   const modes = new Set(detect.modes);
-  if (modes.size !== detect.modes.length) warn('detect.modes', 'duplicate', 'a mode is listed more than once');
+  if (modes.size !== detect.modes.length)
+    warn('detect.modes', 'duplicate', 'a mode is listed more than once');
   for (const m of modes) {
-    if (options.implementedModes && !options.implementedModes.includes(m)) error('detect.modes', 'unsupported', `mode "${m}" is not implemented in this version`);
+    if (options.implementedModes && !options.implementedModes.includes(m))
+      error('detect.modes', 'unsupported', `mode "${m}" is not implemented in this version`);
   }
   for (const [classic, stealth, advanced] of [
     ['tcp', 'stcp', 'atcp'],
@@ -53,7 +55,8 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
   if (modes.has('udp') && detect.udpPorts.length === 0) {
     error('detect.udp_ports', 'contradiction', 'mode udp needs ports', ['detect.modes']);
   }
-  if (detect.threshold < 1) error('detect.threshold', 'bad-range', 'must be at least 1 (1 = react to the first probe)');
+  if (detect.threshold < 1)
+    error('detect.threshold', 'bad-range', 'must be at least 1 (1 = react to the first probe)');
 
   // --- response
   const levels = [
@@ -63,7 +66,9 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
   const command = respond.command;
   for (const [path, level] of levels) {
     if (level === 'command' && command.length === 0) {
-      error(path, 'contradiction', 'level "command" runs respond.command, which is empty', ['respond.command']);
+      error(path, 'contradiction', 'level "command" runs respond.command, which is empty', [
+        'respond.command',
+      ]);
     }
     if (level === 'block' && respond.backends.length === 0 && !respond.dryRun) {
       error(path, 'contradiction', 'level "block" needs at least one backend in respond.backends', [
@@ -81,18 +86,26 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
     warn('respond.release_command', 'contradiction', 'release_command is set but no command ever blocks');
   }
   const backends = respond.backends;
-  if (new Set(backends).size !== backends.length) warn('respond.backends', 'duplicate', 'a backend is listed twice');
+  if (new Set(backends).size !== backends.length)
+    warn('respond.backends', 'duplicate', 'a backend is listed twice');
   if (backends.includes('auto')) {
     const overlap = backends.filter((b) => b === 'nftables' || b === 'iptables' || b === 'route');
     if (overlap.length > 0) {
-      warn('respond.backends', 'redundant', `"auto" already picks one of nftables/iptables/route; also listing ${overlap.join(', ')} blocks twice`);
+      warn(
+        'respond.backends',
+        'redundant',
+        `"auto" already picks one of nftables/iptables/route; also listing ${overlap.join(', ')} blocks twice`,
+      );
     }
   }
   const routeCommand = respond.routeCommand ?? [];
   if (backends.includes('command') && routeCommand.length === 0) {
-    error('respond.route_command', 'contradiction', 'backend "command" needs respond.route_command (the argv that blocks)', [
-      'respond.backends',
-    ]);
+    error(
+      'respond.route_command',
+      'contradiction',
+      'backend "command" needs respond.route_command (the argv that blocks)',
+      ['respond.backends'],
+    );
   }
   if (routeCommand.length > 0 && !routeCommand.some((a) => a.includes('$TARGET$'))) {
     error('respond.route_command', 'missing-placeholder', 'a blocking command must contain $TARGET$');
@@ -101,7 +114,8 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
   if (line !== '' && !line.includes('$TARGET$')) {
     error('respond.hosts_deny.line', 'missing-placeholder', 'the hosts.deny line must contain $TARGET$');
   }
-  if (/[\r\n]/.test(line)) error('respond.hosts_deny.line', 'bad-value', 'the hosts.deny line must be one line');
+  if (/[\r\n]/.test(line))
+    error('respond.hosts_deny.line', 'bad-value', 'the hosts.deny line must be one line');
   if (respond.banDuration > 0 && respond.banMax > 0 && respond.banMax < respond.banDuration) {
     error(
       'respond.ban_max',
@@ -121,7 +135,9 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
   }
   const mail = logcheck.mail;
   if (mail.transport === 'smtp' && mail.smtp.host.trim() === '') {
-    error('logcheck.mail.smtp.host', 'contradiction', 'transport "smtp" needs a host', ['logcheck.mail.transport']);
+    error('logcheck.mail.smtp.host', 'contradiction', 'transport "smtp" needs a host', [
+      'logcheck.mail.transport',
+    ]);
   }
   if (mail.transport === 'sendmail' && mail.sendmailPath.trim() === '') {
     error('logcheck.mail.sendmail_path', 'contradiction', 'transport "sendmail" needs sendmail_path');
@@ -130,7 +146,11 @@ export function crossKeyProblems(config: Config, options: ValidateOptions = {}):
     error('logcheck.mail.to', 'contradiction', `transport "${mail.transport}" needs at least one recipient`);
   }
   if (mail.smtp.secure && mail.smtp.starttls) {
-    warn('logcheck.mail.smtp.starttls', 'redundant', 'secure (TLS from the start) makes starttls meaningless');
+    warn(
+      'logcheck.mail.smtp.starttls',
+      'redundant',
+      'secure (TLS from the start) makes starttls meaningless',
+    );
   }
   return out;
 }

@@ -10,9 +10,7 @@ import type { FieldKind } from './schema.js';
 import { PLACEHOLDERS } from './schema.js';
 import { didYouMean } from './suggest.js';
 
-export interface Report {
-  (code: string, message: string, options?: { at?: string; severity?: 'warning' }): void;
-}
+export type Report = (code: string, message: string, options?: { at?: string; severity?: 'warning' }) => void;
 
 const describe = (v: unknown): string => {
   if (Array.isArray(v)) return 'an array';
@@ -47,7 +45,10 @@ export function convertDuration(value: unknown, report: Report, positive = false
   }
   const ms = parseDuration(value);
   if (ms === undefined) {
-    report('bad-duration', `${JSON.stringify(value)} is not a duration (use e.g. "90s", "15m", "1h", "7d", or 0)`);
+    report(
+      'bad-duration',
+      `${JSON.stringify(value)} is not a duration (use e.g. "90s", "15m", "1h", "7d", or 0)`,
+    );
     return undefined;
   }
   if (positive && ms <= 0) {
@@ -115,7 +116,9 @@ export function convertArgv(value: unknown, report: Report): string[] | undefine
     return undefined;
   }
   for (const p of unknownPlaceholders(argv, PLACEHOLDERS)) {
-    report('bad-placeholder', `unknown placeholder ${p} (known: ${PLACEHOLDERS.join(' ')})`, { severity: 'warning' });
+    report('bad-placeholder', `unknown placeholder ${p} (known: ${PLACEHOLDERS.join(' ')})`, {
+      severity: 'warning',
+    });
   }
   return argv;
 }
@@ -145,7 +148,8 @@ export function convertValue(kind: FieldKind, value: unknown, report: Report): u
     case 'duration':
       return convertDuration(value, report, kind.positive);
     case 'port':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return expected(report, 'a port number', value);
+      if (typeof value !== 'number' || !Number.isInteger(value))
+        return expected(report, 'a port number', value);
       if (value < 1 || value > 65_535) {
         report('bad-port', `port ${value} is outside 1-65535`);
         return undefined;
@@ -160,7 +164,10 @@ export function convertValue(kind: FieldKind, value: unknown, report: Report): u
     case 'enum':
       if (typeof value !== 'string') return expected(report, `one of ${kind.values.join(', ')}`, value);
       if (!kind.values.includes(value)) {
-        report('bad-enum', `"${value}" is not one of ${kind.values.join(', ')}${didYouMean(value, kind.values)}`);
+        report(
+          'bad-enum',
+          `"${value}" is not one of ${kind.values.join(', ')}${didYouMean(value, kind.values)}`,
+        );
         return undefined;
       }
       return value;
@@ -171,9 +178,13 @@ export function convertValue(kind: FieldKind, value: unknown, report: Report): u
       list.forEach((item, i) => {
         if (!kind.values.includes(item)) {
           ok = false;
-          report('bad-enum', `"${item}" is not one of ${kind.values.join(', ')}${didYouMean(item, kind.values)}`, {
-            at: `[${i}]`,
-          });
+          report(
+            'bad-enum',
+            `"${item}" is not one of ${kind.values.join(', ')}${didYouMean(item, kind.values)}`,
+            {
+              at: `[${i}]`,
+            },
+          );
         }
       });
       return ok ? list : undefined;
@@ -187,10 +198,15 @@ export function convertValue(kind: FieldKind, value: unknown, report: Report): u
         if (parseCidr(item)) return;
         const loose = parseCidr(item, true);
         if (loose) {
-          report('bad-cidr', `host bits set in ${item}; it means ${formatCidr(loose)}`, { at, severity: 'warning' });
+          report('bad-cidr', `host bits set in ${item}; it means ${formatCidr(loose)}`, {
+            at,
+            severity: 'warning',
+          });
         } else {
           ok = false;
-          report('bad-cidr', `"${item}" is not an address or CIDR (e.g. 192.0.2.0/24, 2001:db8::/32)`, { at });
+          report('bad-cidr', `"${item}" is not an address or CIDR (e.g. 192.0.2.0/24, 2001:db8::/32)`, {
+            at,
+          });
         }
       });
       return ok ? list.map((s) => s.trim()) : undefined;

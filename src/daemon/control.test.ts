@@ -24,7 +24,10 @@ describe('control socket', () => {
         return true;
       });
       // A second server on the same path is refused while the first one answers.
-      await assert.rejects(startControlServer(path, async () => null), /another daemon/);
+      await assert.rejects(
+        startControlServer(path, async () => null),
+        /another daemon/,
+      );
     } finally {
       await server.close();
     }

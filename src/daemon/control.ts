@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { SentinelError, errorMessage } from '../core/errors.js';
+import { errorMessage, SentinelError } from '../core/errors.js';
 
 export type ControlRequest =
   | { op: 'ping' }
@@ -33,7 +33,8 @@ function parseRequest(line: string): ControlRequest {
   } catch {
     throw new SentinelError('E_USAGE', 'request is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null) throw new SentinelError('E_USAGE', 'request must be an object');
+  if (typeof value !== 'object' || value === null)
+    throw new SentinelError('E_USAGE', 'request must be an object');
   const r = value as Record<string, unknown>;
   switch (r.op) {
     case 'ping':
@@ -90,7 +91,9 @@ export async function startControlServer(path: string, handler: ControlHandler):
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       if (buffer.length > MAX_LINE) {
-        socket.end(`${JSON.stringify({ ok: false, error: { code: 'E_USAGE', message: 'request too long' } })}\n`);
+        socket.end(
+          `${JSON.stringify({ ok: false, error: { code: 'E_USAGE', message: 'request too long' } })}\n`,
+        );
         return;
       }
       for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
@@ -178,7 +181,8 @@ export function controlRequest(path: string, request: ControlRequest, timeoutMs 
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) reject(new NoDaemonError(path));
+      if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED'))
+        reject(new NoDaemonError(path));
       else reject(new SentinelError('E_DAEMON', `control socket ${path}: ${err.message}`, { cause: err }));
     });
   });

@@ -5,24 +5,24 @@
 // detector.observe → store.insertBan → responders. Nothing on it awaits syslog or DNS; the
 // log lines are produced afterwards (names resolved asynchronously for the log only).
 
-import { ipFamily, canonicalIp } from '../core/address.js';
-import { SentinelError, errorMessage } from '../core/errors.js';
-import type { Decision, Mode, ProbeEvent } from '../core/records.js';
 import { formatProblems } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, ConfigProblem } from '../config/types.js';
+import { canonicalIp, ipFamily } from '../core/address.js';
+import { errorMessage, SentinelError } from '../core/errors.js';
+import type { Decision, Mode, ProbeEvent } from '../core/records.js';
 import { Detector } from '../detector/detector.js';
 import { detectorOptionsFromConfig } from '../detector/options.js';
-import { createResponders } from '../responders/registry.js';
 import type { Responder } from '../responders/contract.js';
+import { createResponders } from '../responders/registry.js';
 import { makeRunner } from '../responders/spawn.js';
 import { Store } from '../store/store.js';
 import type { BanRecord } from '../store/types.js';
-import { startControlServer, type ControlRequest, type ControlServer } from './control.js';
+import { type ControlRequest, type ControlServer, startControlServer } from './control.js';
 import { Enforcer, manualBan } from './enforcer.js';
 import { buildHostNeverBlock } from './never-block.js';
 import { createOutput, type Output } from './output.js';
-import { startSensors, type RunningSensor } from './sensors.js';
+import { type RunningSensor, startSensors } from './sensors.js';
 
 export interface DaemonOptions {
   configPath?: string;
@@ -161,7 +161,9 @@ export class Daemon {
   /** One line per sensor for ports that could not be trapped (not one line per port). */
   private reportSensorProblems(): void {
     for (const s of this.sensors) {
-      const summary = s.summary as { inUse?: number[]; failed?: { port: number; error: string }[] } | undefined;
+      const summary = s.summary as
+        | { inUse?: number[]; failed?: { port: number; error: string }[] }
+        | undefined;
       if (summary?.inUse?.length) {
         this.output.warn(`${s.modes.join(',')}: ports already in use, skipped: ${summary.inUse.join(', ')}`);
       }

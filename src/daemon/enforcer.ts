@@ -4,10 +4,10 @@
 // the other way: backends first, then the store. Used by the daemon and by the CLI when no
 // daemon runs, so both paths behave the same.
 
+import type { RespondConfig, ResponseLevel } from '../config/types.js';
 import { ipFamily } from '../core/address.js';
 import { errorMessage } from '../core/errors.js';
 import type { Protocol } from '../core/records.js';
-import type { RespondConfig, ResponseLevel } from '../config/types.js';
 import type { BanTarget, ReconcileReport, Responder } from '../responders/contract.js';
 import { orderFor } from '../responders/registry.js';
 import type { Store } from '../store/store.js';
@@ -26,7 +26,9 @@ export interface EnforcerEvents {
   problem(message: string): void;
 }
 
-export function targetOf(ban: Pick<BanRecord, 'address' | 'family' | 'until' | 'port' | 'protocol' | 'mode'>): BanTarget {
+export function targetOf(
+  ban: Pick<BanRecord, 'address' | 'family' | 'until' | 'port' | 'protocol' | 'mode'>,
+): BanTarget {
   const t: BanTarget = { address: ban.address, family: ban.family, until: ban.until };
   if (ban.port !== null) t.port = ban.port;
   if (ban.protocol !== null) t.protocol = ban.protocol;
@@ -62,7 +64,10 @@ export class Enforcer {
   }
 
   /** Writes the ban record, then applies it in every backend its level asks for. */
-  async ban(ban: NewBan, level: ResponseLevel = 'block'): Promise<{ record: BanRecord; outcomes: BackendOutcome[] }> {
+  async ban(
+    ban: NewBan,
+    level: ResponseLevel = 'block',
+  ): Promise<{ record: BanRecord; outcomes: BackendOutcome[] }> {
     const record = this.store.insertBan(ban);
     const outcomes = await this.applyRecord(record, level);
     return { record, outcomes };
@@ -85,7 +90,9 @@ export class Enforcer {
       try {
         this.store.recordApply(record.id, responder.name, outcome.ok ? 'ok' : `error: ${outcome.error}`);
       } catch (err) {
-        this.events.problem(`store: recording ${responder.name} outcome for ${record.address}: ${errorMessage(err)}`);
+        this.events.problem(
+          `store: recording ${responder.name} outcome for ${record.address}: ${errorMessage(err)}`,
+        );
       }
     }
     this.events.applied(record, outcomes);
@@ -93,7 +100,12 @@ export class Enforcer {
   }
 
   /** Lifts a ban in every backend, then marks it released/expired in the store. */
-  async release(address: string, at: number, reason: string, state: Exclude<BanState, 'active'>): Promise<BackendOutcome[]> {
+  async release(
+    address: string,
+    at: number,
+    reason: string,
+    state: Exclude<BanState, 'active'>,
+  ): Promise<BackendOutcome[]> {
     const outcomes: BackendOutcome[] = [];
     for (const responder of this.responders) {
       try {

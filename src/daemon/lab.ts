@@ -36,7 +36,10 @@ export interface Lab {
 }
 
 function sh(argv: string[]): string {
-  return execFileSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(argv[0] as string, argv.slice(1), {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 function inNs(ns: string, argv: string[]): string {
@@ -66,7 +69,14 @@ export function createLab(tag: string, options: LabOptions = {}): Lab {
       inNs(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=0']);
       inNs(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.default.accept_dad=0']);
     }
-    const link = (a: string, b: string, aName: string, bName: string, v4: [string, string], v6: [string, string]) => {
+    const link = (
+      a: string,
+      b: string,
+      aName: string,
+      bName: string,
+      v4: [string, string],
+      v6: [string, string],
+    ) => {
       sh(['ip', 'link', 'add', aName, 'netns', a, 'type', 'veth', 'peer', 'name', bName, 'netns', b]);
       inNs(a, ['ip', 'addr', 'add', `${v4[0]}/24`, 'dev', aName]);
       inNs(b, ['ip', 'addr', 'add', `${v4[1]}/24`, 'dev', bName]);
@@ -75,9 +85,23 @@ export function createLab(tag: string, options: LabOptions = {}): Lab {
       inNs(a, ['ip', 'link', 'set', aName, 'up']);
       inNs(b, ['ip', 'link', 'set', bName, 'up']);
     };
-    link(target, attacker, `vt${id}`, `va${id}`, ['198.51.100.2', '198.51.100.1'], ['2001:db8:51::2', '2001:db8:51::1']);
+    link(
+      target,
+      attacker,
+      `vt${id}`,
+      `va${id}`,
+      ['198.51.100.2', '198.51.100.1'],
+      ['2001:db8:51::2', '2001:db8:51::1'],
+    );
     if (benign) {
-      link(target, benign, `wt${id}`, `wb${id}`, ['203.0.113.2', '203.0.113.3'], ['2001:db8:113::2', '2001:db8:113::3']);
+      link(
+        target,
+        benign,
+        `wt${id}`,
+        `wb${id}`,
+        ['203.0.113.2', '203.0.113.3'],
+        ['2001:db8:113::2', '2001:db8:113::3'],
+      );
     }
     const gatewayV4 = viaBenign ? '203.0.113.3' : '198.51.100.1';
     const gatewayV6 = viaBenign ? '2001:db8:113::3' : '2001:db8:51::1';

@@ -4,10 +4,10 @@
 // check-config already validated the file when the config was loaded.
 
 import { readFileSync } from 'node:fs';
-import type { CidrSet } from '../core/address.js';
-import { errorMessage } from '../core/errors.js';
 import { readIgnoreFile } from '../config/ignore-file.js';
 import type { Config } from '../config/types.js';
+import type { CidrSet } from '../core/address.js';
+import { errorMessage } from '../core/errors.js';
 import { buildNeverBlock, discoverHostFacts } from '../host/facts.js';
 
 export async function buildHostNeverBlock(config: Config): Promise<{ set: CidrSet; notes: string[] }> {

@@ -2,13 +2,15 @@
 // syslog datagrams in PortSentry 1.2's message shapes (through src/reporters/). Nothing here is
 // awaited by the probe pipeline: reverse DNS runs after the ban, for the log line only.
 
+import type { Config } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
-import type { Config } from '../config/types.js';
 import type { ReconcileReport } from '../responders/contract.js';
 import type { BanRecord } from '../store/types.js';
 import type { DaemonOptions } from './daemon.js';
 import type { BackendOutcome } from './enforcer.js';
+import { ReverseDns } from '../reporters/dns.js';
+import { appendBlocked, appendHistory, blockedFileFor, removeBlocked } from '../store/legacy-files.js';
 import { createSyslogSink, type SyslogSink } from './syslog-sink.js';
 
 export interface Output {
@@ -35,10 +37,13 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
   const emit = (event: string, fields: Record<string, unknown>) => {
     if (json) write(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));
   };
+  const dns = config.detect.resolveHost ? new ReverseDns({ timeoutMs: config.detect.dnsTimeout }) : undefined;
+  const resolve = dns ? (ip: string) => dns.lookup(ip) : undefined;
+  const legacy = legacyMirror(config, (m) => writeErr(`portsentinel: ${m}`));
   let syslog: SyslogSink | undefined;
   if (config.log.syslog) {
     try {
-      syslog = createSyslogSink(config, (m) => writeErr(`portsentinel: syslog: ${m}`));
+      syslog = createSyslogSink(config, (m) => writeErr(`portsentinel: syslog: ${m}`), undefined, resolve);
     } catch (err) {
       writeErr(`portsentinel: syslog disabled: ${errorMessage(err)}`);
     }
@@ -73,6 +78,7 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
         ...(ban ? { banId: ban.id } : {}),
       });
       syslog?.probe(event, decision, ban);
+      legacy.probe(event, decision, ban);
     },
     banApplied(ban, outcomes) {
       emit('ban', {
@@ -89,9 +95,11 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
     banReleased(address, reason, outcomes) {
       emit('release', { address, reason, backends: outcomes });
       syslog?.banReleased(address, reason, outcomes);
+      legacy.released(address);
     },
     reconciled(backend, report) {
-      if (report.applied.length || report.removed.length || report.errors.length) emit('reconcile', { backend, ...report });
+      if (report.applied.length || report.removed.length || report.errors.length)
+        emit('reconcile', { backend, ...report });
       for (const e of report.errors) diag('warn', `reconcile ${backend}: ${e}`);
     },
     summary(s) {
@@ -104,9 +112,40 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
     diagnostic: (level, m) => {
       if (level !== 'debug') diag(level, m);
     },
-    stats: () => syslog?.stats() ?? {},
+    stats: () => ({ ...(syslog?.stats() ?? {}), ...(dns ? { dnsLookups: dns.counters.lookups } : {}) }),
     close() {
       syslog?.close();
+    },
+  };
+}
+
+/**
+ * PortSentry-format HISTORY_FILE / BLOCKED_FILE(.mode) for fail2ban's `portsentry` filter:
+ * a history line per detection that led to a decision worth recording, "Blocked" only when a
+ * ban was really enforced; blocked-file lines removed when the ban ends.
+ */
+function legacyMirror(config: Config, onError: (message: string) => void) {
+  const { historyFile, blockedFile } = config.store;
+  const guard = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      onError(`${what}: ${errorMessage(err)}`);
+    }
+  };
+  return {
+    probe(event: ProbeEvent, decision: Decision, ban?: BanRecord) {
+      const recordable =
+        decision.kind === 'block' || (decision.kind === 'skip' && (decision.why === 'alert-only' || decision.why === 'dry-run'));
+      if (!recordable) return;
+      const blocked = decision.kind === 'block' && ban !== undefined && Object.values(ban.backends).some((v) => v === 'ok');
+      const entry = { at: event.at, address: event.source, port: event.port, protocol: event.protocol, blocked };
+      if (historyFile) guard('history file', () => appendHistory(historyFile, entry));
+      if (blockedFile && blocked) guard('blocked file', () => appendBlocked(blockedFileFor(blockedFile, event.mode), entry));
+    },
+    released(address: string) {
+      if (!blockedFile) return;
+      for (const mode of config.detect.modes) guard('blocked file', () => removeBlocked(blockedFileFor(blockedFile, mode), address));
     },
   };
 }

@@ -2,9 +2,9 @@
 // modes (`stcp sudp atcp audp trap`) come from src/sensors/packet/ when that module provides a
 // live sensor, and are a clear error naming the mode until then.
 
-import { SentinelError, errorMessage } from '../core/errors.js';
-import type { Mode, ProbeEvent } from '../core/records.js';
 import type { Config } from '../config/types.js';
+import { errorMessage, SentinelError } from '../core/errors.js';
+import type { Mode, ProbeEvent } from '../core/records.js';
 import { startTcpTraps } from '../sensors/tcp-trap.js';
 import { startUdpTraps } from '../sensors/udp-trap.js';
 
@@ -21,7 +21,9 @@ export interface SensorHooks {
 }
 
 /** The optional packet-sensor module's entry point (issue 3); looked up at run time. */
-type PacketSensorStarter = (options: { modes: Mode[]; config: Config } & SensorHooks) => Promise<RunningSensor>;
+type PacketSensorStarter = (
+  options: { modes: Mode[]; config: Config } & SensorHooks,
+) => Promise<RunningSensor>;
 
 async function loadPacketSensor(): Promise<PacketSensorStarter | undefined> {
   const candidates = ['../sensors/packet/live.js', '../sensors/packet/sensor.js'];
@@ -36,7 +38,11 @@ async function loadPacketSensor(): Promise<PacketSensorStarter | undefined> {
   return undefined;
 }
 
-export async function startSensors(modes: Mode[], config: Config, hooks: SensorHooks): Promise<RunningSensor[]> {
+export async function startSensors(
+  modes: Mode[],
+  config: Config,
+  hooks: SensorHooks,
+): Promise<RunningSensor[]> {
   const running: RunningSensor[] = [];
   const packetModes = modes.filter((m) => m !== 'tcp' && m !== 'udp');
   try {

@@ -1,7 +1,12 @@
-// Syslog side of the daemon's output (placeholder until src/reporters/ lands).
+// The syslog side of the daemon's output: PortSentry 1.2-shaped lines (src/reporters/messages.ts)
+// sent through the syslog reporter, with the reverse-DNS name (RESOLVE_HOST) looked up after the
+// ban, for the log line only. Which probes get a line: the ones that changed something or were
+// refused for a reason worth knowing (block, alert-only, allow-listed, rate-limited); repeats
+// from an already banned or still-below-threshold source are left to the one burst summary.
 
-import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import type { Config } from '../config/types.js';
+import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
+import * as messages from '../reporters/messages.js';
 import type { BanRecord } from '../store/types.js';
 import type { BackendOutcome } from './enforcer.js';
 
@@ -17,17 +22,87 @@ export interface SyslogSink {
   close(): void;
 }
 
-export function createSyslogSink(_config: Config, _onError: (message: string) => void): SyslogSink {
-  const noop = () => undefined;
+type Severity = 'info' | 'notice' | 'warning' | 'err';
+
+/** A transport from src/reporters/syslog.ts; bound at start, a counting no-op until then. */
+export interface LineTransport {
+  send(severity: Severity, line: string): void;
+  stats(): Record<string, number>;
+  close(): void;
+}
+
+export type Resolver = (address: string) => Promise<string | undefined>;
+
+export function createSyslogSink(
+  config: Config,
+  onError: (message: string) => void,
+  transport: LineTransport = pendingTransport(config, onError),
+  resolve?: Resolver,
+): SyslogSink {
+  const withName = (address: string, line: (name?: string) => string, severity: Severity = 'notice') => {
+    if (!resolve) {
+      transport.send(severity, line());
+      return;
+    }
+    resolve(address).then(
+      (name) => transport.send(severity, line(name)),
+      () => transport.send(severity, line()),
+    );
+  };
+  const describeBackend = (o: BackendOutcome, address: string): string => {
+    switch (o.backend) {
+      case 'hosts-deny':
+        return messages.blockedViaWrappers(address, `${config.respond.hostsDeny.service}: ${address}`);
+      case 'command':
+        return messages.externalCommandRun(address, config.respond.command.join(' '));
+      default:
+        return messages.blockedViaRoute(address, o.backend);
+    }
+  };
   return {
-    started: noop,
-    stopped: noop,
-    probe: noop,
-    banApplied: noop,
-    banReleased: noop,
-    summary: noop,
-    diagnostic: noop,
-    stats: () => ({}),
-    close: noop,
+    started: (info) =>
+      transport.send('notice', messages.adminStarted('0.1.0', (info.modes as string[]) ?? [])),
+    stopped: () => transport.send('notice', messages.adminStopping('shutdown')),
+    probe(event, decision) {
+      if (decision.kind === 'block') {
+        withName(event.source, (name) => messages.probeAlert(event, name));
+        withName(event.source, (name) => messages.banDecided(decision, name));
+        return;
+      }
+      if (decision.kind !== 'skip') return;
+      if (decision.why === 'already-blocked' || decision.why === 'below-threshold') return;
+      withName(event.source, (name) => messages.probeAlert(event, name));
+      if (decision.why === 'alert-only' && decision.detail.includes('level')) {
+        transport.send('notice', messages.ignoringResponse(event.protocol));
+      } else {
+        withName(event.source, (name) => messages.skipLine(decision, name));
+      }
+    },
+    banApplied(ban, outcomes) {
+      for (const o of outcomes) {
+        if (o.ok) transport.send('notice', describeBackend(o, ban.address));
+        else transport.send('err', messages.blockFailed(ban.address, o.backend, o.error ?? 'failed'));
+      }
+    },
+    banReleased: (address, reason) => transport.send('notice', messages.banReleased(address, reason)),
+    summary: (s) => withName(s.source, (name) => messages.burstSummaryLine(s, name), 'info'),
+    diagnostic(level, message) {
+      const severity: Severity = level === 'error' ? 'err' : level === 'warn' ? 'warning' : 'info';
+      transport.send(severity, `adminalert: ${messages.clean(message)}`);
+    },
+    stats: () => transport.stats(),
+    close: () => transport.close(),
+  };
+}
+
+/** Until src/reporters/syslog.ts is bound, lines are counted and dropped. */
+function pendingTransport(_config: Config, _onError: (m: string) => void): LineTransport {
+  let dropped = 0;
+  return {
+    send: () => {
+      dropped++;
+    },
+    stats: () => ({ syslogUnavailable: dropped }),
+    close: () => undefined,
   };
 }
