@@ -63,7 +63,15 @@ export async function benchDetectorFlood(): Promise<void> {
   {
     const det = new Detector(options());
     measure('1M distinct spoofed sources, 1 UDP probe each', det, () => {
-      const e: ProbeEvent = { at: 0, source: '', port: 53, protocol: 'udp', technique: 'udp', mode: 'udp', sensor: 'bench' };
+      const e: ProbeEvent = {
+        at: 0,
+        source: '',
+        port: 53,
+        protocol: 'udp',
+        technique: 'udp',
+        mode: 'udp',
+        sensor: 'bench',
+      };
       const n = 1_000_000;
       for (let i = 0; i < n; i++) {
         e.at = i;
@@ -77,7 +85,15 @@ export async function benchDetectorFlood(): Promise<void> {
   {
     const det = new Detector(options());
     measure('worst case: 65536 sources x 64 ports (TCP SYN)', det, () => {
-      const e: ProbeEvent = { at: 0, source: '', port: 0, protocol: 'tcp', technique: 'syn', mode: 'stcp', sensor: 'bench' };
+      const e: ProbeEvent = {
+        at: 0,
+        source: '',
+        port: 0,
+        protocol: 'tcp',
+        technique: 'syn',
+        mode: 'stcp',
+        sensor: 'bench',
+      };
       let n = 0;
       for (let p = 1; p <= 64; p++) {
         for (let i = 0; i < 65_536; i++) {

@@ -40,7 +40,7 @@ test('nmap -sT/-sU over IPv4 and IPv6: detected, blocked by every backend, gatew
     const hostsDeny = join(dir, 'hosts.deny');
     writeFileSync(hostsDeny, '# site rules\nALL: 192.0.2.66\n');
     const config = writeConfig(dir, {
-      respond: `backends = ["nftables", "route", "hosts-deny", "command"]
+      respond: `backends = ["nftables", "route", "hosts-deny"]
 ban_duration = "1h"
 ignore = ["${IGNORED}/32"]
 command = ["touch", "${dir}/cmd-$TARGET$-$PORT$-$MODE$"]
@@ -145,6 +145,11 @@ service = "ALL"`,
     assert.deepEqual(nftBanned(target), [lab.attackerV4, lab.attackerV6].sort());
     const after = cliJson<{ activeBans: number }>(target, ['status', ...common]);
     assert.equal(after.activeBans, 2);
+  } catch (err) {
+    // What the daemon said, to see which step failed.
+    for (const e of daemon?.events.slice(-15) ?? []) t.diagnostic(JSON.stringify(e).slice(0, 400));
+    t.diagnostic(`daemon stderr: ${daemon?.stderr ?? ''}`);
+    throw err;
   } finally {
     service?.stop();
     await daemon?.stop('SIGTERM');

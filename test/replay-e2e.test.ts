@@ -169,7 +169,8 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
     children.push(await startTcpdump(lab, veth, micro, []));
     children.push(await startTcpdump(lab, veth, nano, ['--time-stamp-precision=nano']));
     for (const scan of SCANS) {
-      const ports = [SERVICE_PORT, ...scan.ports].join(',');
+      // TCP scans include the real service too (it answers the SYNs); it must never become a probe.
+      const ports = (scan.protocol === 'tcp' ? [SERVICE_PORT, ...scan.ports] : scan.ports).join(',');
       nsExec(lab.attacker, [...NMAP, ...scan.args, '-p', ports, scan.v6 ? lab.targetV6 : lab.targetV4]);
     }
     await sleep(300);

@@ -8,7 +8,7 @@ export const SERVICE_PORT = 8089;
 
 /** Starts a dual-stack TCP service inside the target namespace; resolves when it listens. */
 export async function startService(lab: Lab): Promise<ChildProcess> {
-  const script = `const s=require('net').createServer(c=>c.end('hi\\n'));s.listen({port:${SERVICE_PORT},host:'::',ipv6Only:false},()=>console.log('up'));`;
+  const script = `const s=require('net').createServer(c=>{c.on('error',()=>{});c.end('hi\\n');});s.listen({port:${SERVICE_PORT},host:'::',ipv6Only:false},()=>console.log('up'));`;
   const child = spawn('ip', ['netns', 'exec', lab.target, process.execPath, '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

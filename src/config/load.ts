@@ -31,7 +31,7 @@ export function loadConfig(path: string | undefined): LoadResult {
   if (path === undefined) return { config: defaultConfig(), problems: [], notes: [] };
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, ''); // an editor's byte-order mark
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why =

@@ -168,7 +168,6 @@ export function parsePortsentryConf(text: string, file: string): PortsentryResul
   config.respond.backends = [];
   // Log under PortSentry's name, so syslog filters and local Logcheck rules keep matching.
   config.log.ident = 'portsentry';
-  notes.push(`Imported from PortSentry 1.2 config ${file}.`);
   notes.push(
     'Syslog ident "portsentry" (log.ident), so existing syslog filters and Logcheck rules keep matching.',
   );

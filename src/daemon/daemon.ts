@@ -259,7 +259,10 @@ export class Daemon {
       // The enforcement starts synchronously (insertBan, first backend call) inside ban().
       this.enforcer
         .ban(ban, level)
-        .then(({ record }) => this.output.probe(decision.trigger, decision, record))
+        .then(({ record, outcomes }) => {
+          const backends = Object.fromEntries(outcomes.map((o) => [o.backend, o.ok ? 'ok' : `error: ${o.error}`]));
+          this.output.probe(decision.trigger, decision, { ...record, backends });
+        })
         .catch((err) => this.output.error(`ban ${decision.source}: ${errorMessage(err)}`));
       return;
     }

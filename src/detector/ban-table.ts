@@ -72,8 +72,10 @@ export class BanTable {
         const l = 2 * i + 1;
         const r = l + 1;
         let smallest = i;
-        if (l < h.length && this.less(h[l] as [number, string], h[smallest] as [number, string])) smallest = l;
-        if (r < h.length && this.less(h[r] as [number, string], h[smallest] as [number, string])) smallest = r;
+        if (l < h.length && this.less(h[l] as [number, string], h[smallest] as [number, string]))
+          smallest = l;
+        if (r < h.length && this.less(h[r] as [number, string], h[smallest] as [number, string]))
+          smallest = r;
         if (smallest === i) break;
         [h[i], h[smallest]] = [h[smallest] as [number, string], h[i] as [number, string]];
         i = smallest;

@@ -24,7 +24,13 @@ function options(over: Partial<DetectorOptions> = {}): DetectorOptions {
   };
 }
 
-function probe(at: number, source = A, port = 1000, protocol: Protocol = 'tcp', technique?: Technique): ProbeEvent {
+function probe(
+  at: number,
+  source = A,
+  port = 1000,
+  protocol: Protocol = 'tcp',
+  technique?: Technique,
+): ProbeEvent {
   const t: Technique = technique ?? (protocol === 'tcp' ? 'connect' : 'udp');
   return { at, source, port, protocol, technique: t, mode: protocol, sensor: 'test' };
 }
@@ -42,7 +48,13 @@ function run(det: Detector, events: ProbeEvent[]): string[] {
 
 describe('threshold and window', () => {
   const cases: { name: string; threshold: number; window: number; times: number[]; expect: string[] }[] = [
-    { name: 'threshold 1 blocks on the first probe', threshold: 1, window: 1000, times: [0], expect: ['block:3600000'] },
+    {
+      name: 'threshold 1 blocks on the first probe',
+      threshold: 1,
+      window: 1000,
+      times: [0],
+      expect: ['block:3600000'],
+    },
     {
       name: 'threshold 3 blocks on the third probe',
       threshold: 3,
@@ -123,12 +135,38 @@ describe('response levels and unverified sources', () => {
     expect: string;
   }[] = [
     { name: 'tcp connect, block', over: {}, protocol: 'tcp', expect: 'block:3600000' },
-    { name: 'tcp connect, command level also blocks', over: { response: { tcp: 'command', udp: 'block' } }, protocol: 'tcp', expect: 'block:3600000' },
-    { name: 'tcp alert level', over: { response: { tcp: 'alert', udp: 'block' } }, protocol: 'tcp', expect: 'skip:alert-only' },
+    {
+      name: 'tcp connect, command level also blocks',
+      over: { response: { tcp: 'command', udp: 'block' } },
+      protocol: 'tcp',
+      expect: 'block:3600000',
+    },
+    {
+      name: 'tcp alert level',
+      over: { response: { tcp: 'alert', udp: 'block' } },
+      protocol: 'tcp',
+      expect: 'skip:alert-only',
+    },
     { name: 'udp datagram is unverified by default', over: {}, protocol: 'udp', expect: 'skip:alert-only' },
-    { name: 'udp blocked when configured', over: { blockUnverifiedUdp: true }, protocol: 'udp', expect: 'block:3600000' },
-    { name: 'udp alert level even when unverified blocking is on', over: { blockUnverifiedUdp: true, response: { tcp: 'block', udp: 'alert' } }, protocol: 'udp', expect: 'skip:alert-only' },
-    { name: 'a lone SYN packet is unverified', over: {}, protocol: 'tcp', technique: 'syn', expect: 'skip:alert-only' },
+    {
+      name: 'udp blocked when configured',
+      over: { blockUnverifiedUdp: true },
+      protocol: 'udp',
+      expect: 'block:3600000',
+    },
+    {
+      name: 'udp alert level even when unverified blocking is on',
+      over: { blockUnverifiedUdp: true, response: { tcp: 'block', udp: 'alert' } },
+      protocol: 'udp',
+      expect: 'skip:alert-only',
+    },
+    {
+      name: 'a lone SYN packet is unverified',
+      over: {},
+      protocol: 'tcp',
+      technique: 'syn',
+      expect: 'skip:alert-only',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -268,7 +306,8 @@ describe('burst summaries', () => {
 describe('fixed capacity', () => {
   test('the table never exceeds maxSources; evictions are counted', () => {
     const det = new Detector(options({ maxSources: 100, threshold: 2 }));
-    for (let i = 0; i < 5000; i++) det.observe(probe(i, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    for (let i = 0; i < 5000; i++)
+      det.observe(probe(i, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
     const s = det.stats();
     assert.equal(s.tracked, 100);
     assert.equal(s.evicted, 4900);
@@ -303,7 +342,9 @@ describe('dry run and determinism', () => {
       events.push(probe(i * 37, source, 1 + ((i * 13) % 1024), i % 3 === 0 ? 'udp' : 'tcp'));
     }
     const replay = () => {
-      const det = new Detector(options({ threshold: 3, window: 5000, maxBansPerMinute: 5, banDuration: 20_000, maxSources: 30 }));
+      const det = new Detector(
+        options({ threshold: 3, window: 5000, maxBansPerMinute: 5, banDuration: 20_000, maxSources: 30 }),
+      );
       const out: unknown[] = [];
       for (const e of events) {
         out.push(det.observe(e));

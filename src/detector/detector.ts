@@ -16,8 +16,8 @@
 //   8. otherwise block, for banLength(offence) where offence = earlier bans + 1.
 
 import { canonicalIp, isIp } from '../core/address.js';
-import type { BurstOutcome, BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import { formatDuration } from '../core/duration.js';
+import type { BurstOutcome, BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import { type Ban, BanTable } from './ban-table.js';
 import { banLength, DETECTOR_DEFAULTS, type DetectorOptions } from './options.js';
 import { fromBits, MODES, OUTCOMES, PROTOCOLS, SourceTable, TECHNIQUES } from './source-table.js';
@@ -66,7 +66,9 @@ export class Detector {
       Math.max(1, options.maxPortsPerSource ?? DETECTOR_DEFAULTS.maxPortsPerSource),
     );
     this.banBucket = new TokenBucket(options.maxBansPerMinute);
-    this.summaryBucket = new TokenBucket(options.maxSummariesPerMinute ?? DETECTOR_DEFAULTS.maxSummariesPerMinute);
+    this.summaryBucket = new TokenBucket(
+      options.maxSummariesPerMinute ?? DETECTOR_DEFAULTS.maxSummariesPerMinute,
+    );
     this.quietAfter = options.quietAfter ?? DETECTOR_DEFAULTS.quietAfter;
     this.maxBurst = options.maxBurst ?? DETECTOR_DEFAULTS.maxBurst;
   }

@@ -1,9 +1,9 @@
 // What the detector needs to know, derived once from Config (detect + respond) plus the never-block
 // set that host/facts.ts builds. Pure: no I/O, no clock.
 
+import type { Config, ResponseLevel } from '../config/types.js';
 import type { CidrSet } from '../core/address.js';
 import type { Protocol } from '../core/records.js';
-import type { Config, ResponseLevel } from '../config/types.js';
 
 export interface DetectorOptions {
   /** Probes from one source within `window` that trigger a response (1 = the first probe). */
@@ -86,7 +86,7 @@ export function banLength(
   o: Pick<DetectorOptions, 'banDuration' | 'banGrowth' | 'banMax'>,
 ): number | null {
   if (o.banDuration <= 0) return null;
-  const growth = o.banGrowth >= 1 ? o.banGrowth : 1;
+  const growth = Math.max(o.banGrowth, 1);
   let length = o.banDuration * growth ** Math.max(0, offence - 1);
   if (o.banMax > 0) length = Math.min(length, o.banMax);
   // A huge exponent without a ceiling: stay a finite, representable time.

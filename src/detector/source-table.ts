@@ -151,7 +151,14 @@ export class SourceTable {
   }
 
   /** Adds a probe to the slot's open burst (opening one if none). */
-  addToBurst(slot: number, at: number, port: number, protocol: Protocol, technique: Technique, mode: Mode): void {
+  addToBurst(
+    slot: number,
+    at: number,
+    port: number,
+    protocol: Protocol,
+    technique: Technique,
+    mode: Mode,
+  ): void {
     if (this.probes[slot] === 0) {
       this.firstAt[slot] = at;
       this.lastAt[slot] = at;

@@ -37,13 +37,18 @@ describe('routing table parsers', () => {
     }
   });
   test('resolv.conf nameserver lines', () => {
-    const text = '# comment\nsearch example.org\nnameserver 192.0.2.53\nnameserver  2001:db8::53\nnameserver fe80::1%eth0\nnameserver bogus\noptions ndots:1\nnameserver 192.0.2.53\n';
+    const text =
+      '# comment\nsearch example.org\nnameserver 192.0.2.53\nnameserver  2001:db8::53\nnameserver fe80::1%eth0\nnameserver bogus\noptions ndots:1\nnameserver 192.0.2.53\n';
     assert.deepEqual(parseResolvConf(text), ['192.0.2.53', '2001:db8::53', 'fe80::1']);
   });
 });
 
 describe('buildNeverBlock', () => {
-  const facts = { ownAddresses: ['127.0.0.1', '192.0.2.10', '::1'], gateways: ['192.0.2.1', 'fe80::1'], resolvers: ['198.51.100.53'] };
+  const facts = {
+    ownAddresses: ['127.0.0.1', '192.0.2.10', '::1'],
+    gateways: ['192.0.2.1', 'fe80::1'],
+    resolvers: ['198.51.100.53'],
+  };
   const invalid: string[] = [];
   const set = buildNeverBlock({
     ignore: ['203.0.113.0/24', '2001:db8:5::/48'],

@@ -41,7 +41,16 @@ export function parseProcNetRoute(text: string): string[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
-    const [, destination, gateway, flagsHex, , , , mask] = f as [string, string, string, string, string, string, string, string];
+    const [, destination, gateway, flagsHex, , , , mask] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const flags = Number.parseInt(flagsHex, 16);
     if (destination !== '00000000' || mask !== '00000000') continue;
     if ((flags & (RTF_UP | RTF_GATEWAY)) !== (RTF_UP | RTF_GATEWAY)) continue;

@@ -6,7 +6,10 @@ describe('sanitizeHostname', () => {
   const table: [string, string | undefined][] = [
     ['scanner.example.org.', 'scanner.example.org'],
     ['host-1.example', 'host-1.example'],
-    ['evil.example\nDec 1 00:00:00 host sshd[1]: Accepted password', 'evil.exampleDec1000000hostsshd1Acceptedpassword'],
+    [
+      'evil.example\nDec 1 00:00:00 host sshd[1]: Accepted password',
+      'evil.exampleDec1000000hostsshd1Acceptedpassword',
+    ],
     ['\u001b[31mred\u001b[0m.example', '31mred0m.example'],
     ['$(rm -rf /).example', 'rm-rf.example'],
     ['`reboot`;x.example|sh', 'rebootx.examplesh'],
@@ -30,7 +33,8 @@ describe('sanitizeHostname', () => {
     let seed = 7;
     for (let i = 0; i < 500; i++) {
       let s = '';
-      for (let j = 0; j < 40; j++) s += String.fromCharCode((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 0x3000);
+      for (let j = 0; j < 40; j++)
+        s += String.fromCharCode((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 0x3000);
       const out = sanitizeHostname(s);
       if (out !== undefined) assert.match(out, /^[A-Za-z0-9.-]{1,253}$/);
     }
@@ -62,7 +66,12 @@ describe('ReverseDns', () => {
     let calls = 0;
     const dns = new ReverseDns({
       timeoutMs: 50,
-      resolver: { reverse: () => (calls++, new Promise<string[]>(() => {})) },
+      resolver: {
+        reverse: () => {
+          calls++;
+          return new Promise<string[]>(() => {});
+        },
+      },
     });
     const start = Date.now();
     const [a, b] = await Promise.all([dns.lookup('198.51.100.1'), dns.lookup('198.51.100.1')]);
@@ -74,7 +83,13 @@ describe('ReverseDns', () => {
   });
   test('the cache is bounded and expires', async () => {
     let t = 0;
-    const dns = new ReverseDns({ timeoutMs: 50, cacheSize: 2, ttlMs: 100, now: () => t, resolver: { reverse: async (ip) => [`h${ip.split('.')[3]}.example`] } });
+    const dns = new ReverseDns({
+      timeoutMs: 50,
+      cacheSize: 2,
+      ttlMs: 100,
+      now: () => t,
+      resolver: { reverse: async (ip) => [`h${ip.split('.')[3]}.example`] },
+    });
     await dns.lookup('192.0.2.1');
     await dns.lookup('192.0.2.2');
     await dns.lookup('192.0.2.3');

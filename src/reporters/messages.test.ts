@@ -3,11 +3,20 @@ import { test } from 'node:test';
 import type { BurstSummary, Decision } from '../core/records.js';
 import * as m from './messages.js';
 
-const probe = { source: '203.0.113.7', port: 23, protocol: 'tcp', technique: 'connect', mode: 'tcp' } as const;
+const probe = {
+  source: '203.0.113.7',
+  port: 23,
+  protocol: 'tcp',
+  technique: 'connect',
+  mode: 'tcp',
+} as const;
 
 test('PortSentry 1.2 shapes, byte for byte', () => {
   const table: [string, string][] = [
-    [m.probeAlert(probe, 'scanner.example'), 'attackalert: Connect from host: scanner.example/203.0.113.7 to TCP port: 23'],
+    [
+      m.probeAlert(probe, 'scanner.example'),
+      'attackalert: Connect from host: scanner.example/203.0.113.7 to TCP port: 23',
+    ],
     [m.probeAlert(probe), 'attackalert: Connect from host: 203.0.113.7/203.0.113.7 to TCP port: 23'],
     [
       m.probeAlert({ ...probe, protocol: 'udp', technique: 'udp', mode: 'udp', port: 53 }),
@@ -33,7 +42,10 @@ test('PortSentry 1.2 shapes, byte for byte', () => {
       m.externalCommandRun('203.0.113.7', '/usr/local/bin/notify 203.0.113.7 23'),
       'attackalert: External command run for host: 203.0.113.7 using command: "/usr/local/bin/notify 203.0.113.7 23"',
     ],
-    [m.alreadyBlocked('203.0.113.7'), 'attackalert: Host: 203.0.113.7/203.0.113.7 is already blocked Ignoring'],
+    [
+      m.alreadyBlocked('203.0.113.7'),
+      'attackalert: Host: 203.0.113.7/203.0.113.7 is already blocked Ignoring',
+    ],
     [m.ignoringResponse('udp'), 'attackalert: Ignoring UDP response per configuration file setting.'],
   ];
   for (const [actual, expected] of table) assert.equal(actual, expected);
@@ -77,12 +89,26 @@ test('our own lines', () => {
     until: 3_600_000,
     offence: 2,
     evidence: { ports: [], protocols: [], techniques: [], probes: 3, firstAt: 0, lastAt: 0 },
-    trigger: { at: 0, source: '203.0.113.7', port: 23, protocol: 'tcp', technique: 'connect', mode: 'tcp', sensor: 't' },
+    trigger: {
+      at: 0,
+      source: '203.0.113.7',
+      port: 23,
+      protocol: 'tcp',
+      technique: 'connect',
+      mode: 'tcp',
+      sensor: 't',
+    },
   } satisfies Decision;
   assert.equal(
     m.banDecided(block),
     'attackalert: Host: 203.0.113.7/203.0.113.7 banned for 1h (offence 2: 3 probes within 1m)',
   );
-  assert.equal(m.banReleased('203.0.113.7', 'ban expired'), 'attackalert: Host 203.0.113.7 has been unblocked (ban expired)');
-  assert.match(m.adminStarted('0.1.0', ['tcp', 'udp']), /^adminalert: portsentinel 0\.1\.0 is now active and listening/);
+  assert.equal(
+    m.banReleased('203.0.113.7', 'ban expired'),
+    'attackalert: Host 203.0.113.7 has been unblocked (ban expired)',
+  );
+  assert.match(
+    m.adminStarted('0.1.0', ['tcp', 'udp']),
+    /^adminalert: portsentinel 0\.1\.0 is now active and listening/,
+  );
 });

@@ -118,7 +118,11 @@ export function adminStopping(reason: string): string {
   return `adminalert: portsentinel is shutting down (${clean(reason)}).`;
 }
 
-export function adminPortsSkipped(protocol: Protocol, inUse: number[], failed: { port: number; error: string }[]): string {
+export function adminPortsSkipped(
+  protocol: Protocol,
+  inUse: number[],
+  failed: { port: number; error: string }[],
+): string {
   const f = failed.map((x) => `${x.port} (${clean(x.error, 32)})`).join(',');
   return `adminalert: ${PROTO(protocol)} ports in use and not monitored: ${inUse.join(',') || 'none'}; failed: ${f || 'none'}`;
 }

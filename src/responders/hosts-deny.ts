@@ -58,9 +58,10 @@ export function parseHostsDeny(text: string): ParsedHostsDeny {
 }
 
 /** Puts the file back together; no block at all when we hold nothing. */
-export function renderHostsDeny(parsed: Pick<ParsedHostsDeny, 'before' | 'after'>, lines: string[]): string {
+export function renderHostsDeny(parsed: Pick<ParsedHostsDeny, 'before' | 'after' | 'joined'>, lines: string[]): string {
   const { before, after } = parsed;
-  if (lines.length === 0) return before + after;
+  // The newline we added before a joined block now ends a line someone wrote after it: keep it.
+  if (lines.length === 0) return parsed.joined && after !== '' ? `${before}\n${after}` : before + after;
   const joined = before !== '' && !before.endsWith('\n');
   const begin = joined ? `\n${HOSTS_DENY_BEGIN_JOINED}` : HOSTS_DENY_BEGIN;
   const block = `${begin}\n${lines.join('\n')}\n${HOSTS_DENY_END}\n`;

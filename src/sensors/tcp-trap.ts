@@ -42,7 +42,15 @@ export async function startTcpTraps(options: TcpTrapOptions): Promise<Traps> {
   const emit = (remote: string | undefined, local: string | undefined, port: number) => {
     const source = remote === undefined ? undefined : canonicalIp(remote);
     if (!source) return;
-    const e: ProbeEvent = { at: now(), source, port, protocol: 'tcp', technique: 'connect', mode: 'tcp', sensor: 'tcp-trap' };
+    const e: ProbeEvent = {
+      at: now(),
+      source,
+      port,
+      protocol: 'tcp',
+      technique: 'connect',
+      mode: 'tcp',
+      sensor: 'tcp-trap',
+    };
     const destination = local === undefined ? undefined : canonicalIp(local);
     if (destination) e.destination = destination;
     try {

@@ -52,7 +52,8 @@ export async function bindAll(
 
   const unavailable = new Map<string, string>();
   for (const { outcomes } of results) {
-    for (const o of outcomes) if (o.error && ADDRESS_UNAVAILABLE.has(o.error)) unavailable.set(o.address, o.error);
+    for (const o of outcomes)
+      if (o.error && ADDRESS_UNAVAILABLE.has(o.error)) unavailable.set(o.address, o.error);
   }
   for (const [address, error] of unavailable) summary.skippedAddresses.push({ address, error });
 

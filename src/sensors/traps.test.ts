@@ -95,7 +95,9 @@ describe('tcp traps', () => {
     });
     try {
       assert.deepEqual(traps.summary.bound, [BASE + 2]);
-      assert.deepEqual(traps.summary.skippedAddresses, [{ address: '203.0.113.254', error: 'EADDRNOTAVAIL' }]);
+      assert.deepEqual(traps.summary.skippedAddresses, [
+        { address: '203.0.113.254', error: 'EADDRNOTAVAIL' },
+      ]);
     } finally {
       await traps.close();
     }

@@ -19,7 +19,15 @@ export async function startUdpTraps(options: TrapOptions): Promise<Traps> {
       socket.on('message', (_msg, rinfo) => {
         const source = canonicalIp(rinfo.address);
         if (!source) return;
-        const e: ProbeEvent = { at: now(), source, port, protocol: 'udp', technique: 'udp', mode: 'udp', sensor: 'udp-trap' };
+        const e: ProbeEvent = {
+          at: now(),
+          source,
+          port,
+          protocol: 'udp',
+          technique: 'udp',
+          mode: 'udp',
+          sensor: 'udp-trap',
+        };
         // A wildcard bind does not tell which local address was hit; only record a specific one.
         if (destination && destination !== '0.0.0.0' && destination !== '::') e.destination = destination;
         try {
