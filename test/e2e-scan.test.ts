@@ -66,7 +66,7 @@ service = "ALL"`,
     assert.deepEqual(nftBanned(target), [], 'UDP alone bans nobody');
 
     // TCP connect scans: banned in every backend.
-    nmap(lab.attacker, ['-sT', '-p', TRAP_TCP.join(','), lab.targetV4]);
+    t.diagnostic(nmap(lab.attacker, ['-sT', '-p', TRAP_TCP.join(','), lab.targetV4]));
     const ban4 = await daemon.waitFor((e) => e.event === 'ban' && e.address === lab?.attackerV4);
     nmap(lab.attacker, ['-6', '-sT', '-p', TRAP_TCP.join(','), lab.targetV6]);
     const ban6 = await daemon.waitFor((e) => e.event === 'ban' && e.address === lab?.attackerV6);

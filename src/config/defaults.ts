@@ -44,6 +44,12 @@ export function defaultConfig(): Config {
       dnsTimeout: 2 * SECOND,
       interfaces: ['any'],
       bindAddresses: ['0.0.0.0', '::'],
+      // A forged probe can make us drop the forged address for at most this long; a real
+      // scanner touches more ports and is corroborated within milliseconds.
+      provisionalBan: 30 * SECOND,
+      corroboratePorts: 3,
+      nflogGroup: 20,
+      evidenceRate: 20,
     },
     respond: {
       backends: ['auto'],

@@ -102,6 +102,10 @@ export const SCHEMA: readonly SectionSpec[] = [
       f('dns_timeout', positiveDuration),
       f('interfaces', strings),
       f('bind_addresses', { type: 'addresses' }),
+      f('provisional_ban', duration),
+      f('corroborate_ports', { type: 'int', min: 0, max: 65535 }),
+      f('nflog_group', { type: 'int', min: 1, max: 65535 }),
+      f('evidence_rate', { type: 'int', min: 1, max: 100_000 }),
     ],
   },
   {

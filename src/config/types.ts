@@ -34,6 +34,18 @@ export interface DetectConfig {
   interfaces: string[];
   /** Address(es) the trap listeners bind; default both stacks. */
   bindAddresses: string[];
+  /**
+   * Unverified sources (a UDP datagram, a packet-level probe: the source may be forged) are
+   * banned at once for this long (trap mode: in the kernel, at the first probe), and only
+   * for longer once corroborated. 0 = unverified sources are only alerted on until corroborated.
+   */
+  provisionalBan: number;
+  /** An unverified source that probed this many distinct ports within `window` is treated as proven. 0 = never. */
+  corroboratePorts: number;
+  /** NFLOG group the kernel tripwire (trap mode) logs to. */
+  nflogGroup: number;
+  /** Packets from already-banned sources still reported as evidence, per second at most (trap mode). */
+  evidenceRate: number;
 }
 
 export interface RespondConfig {

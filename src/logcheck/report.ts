@@ -43,6 +43,8 @@ export interface ReportInput {
   addTag?: boolean;
   /** The sentinel's detections and bans in the period; a section only when there is something. */
   sentinel?: DetectionSummary | undefined;
+  /** Send even with no section (portsentinel: an errors block alone is worth a mail). */
+  forceSeverity?: Severity;
 }
 
 export interface RenderedReport {
@@ -138,6 +140,7 @@ export function renderReport(input: ReportInput): RenderedReport | undefined {
     raise('security');
     parts.push(`${sectionHeading(SENTINEL_SECTION_TITLE)}${sentinelLines(input.sentinel).join('\n')}\n\n`);
   }
+  severity ??= input.forceSeverity;
   if (severity === undefined) return undefined;
   if (intro && input.footer !== undefined) parts.push(input.footer);
   let subject = `${input.host} ${formatLogcheckDate(input.date)} ${subjects[severity]}`;
