@@ -62,6 +62,8 @@ function runArgv(argv: string[], input: string | undefined, timeoutMs: number): 
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child.pid);
+      // A descendant that left our process group may hold the pipes open: do not wait for it.
+      setTimeout(() => finish({ code: null, stdout: out.text(), stderr: err.text(), timedOut }), 1000).unref();
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
