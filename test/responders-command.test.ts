@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CommandResponder, expandArgv } from '../src/responders/command.js';
-import type { ResponderContext } from '../src/responders/contract.js';
 import { runResponderContract } from '../src/responders/contract.cases.js';
+import type { ResponderContext } from '../src/responders/contract.js';
 import { makeRunner } from '../src/responders/spawn.js';
 
 function workspace(): { dir: string; script: string; log: string } {
@@ -48,11 +48,19 @@ test('command: placeholders are substituted per argument, never through a shell'
       argv: [ws.script, 'block', '$TARGET$', 'port=$PORT$', '$MODE$/$PROTOCOL$', '$(touch pwned) ; `id`'],
       timeoutMs: 5000,
     });
-    const results = await r.block([{ address: '2001:DB8::7', family: 6, until: null, port: 443, protocol: 'tcp', mode: 'stcp' }]);
+    const results = await r.block([
+      { address: '2001:DB8::7', family: 6, until: null, port: 443, protocol: 'tcp', mode: 'stcp' },
+    ]);
     assert.deepEqual(results, [{ address: '2001:db8::7', ok: true }]);
-    assert.equal(readFileSync(ws.log, 'utf8'), 'block|2001:db8::7|port=443|stcp/tcp|$(touch pwned) ; `id`|\n');
+    assert.equal(
+      readFileSync(ws.log, 'utf8'),
+      'block|2001:db8::7|port=443|stcp/tcp|$(touch pwned) ; `id`|\n',
+    );
     assert.ok(!existsSync(join(process.cwd(), 'pwned')));
-    assert.deepEqual(expandArgv(['$TARGET$$PORT$', 'x'], { address: '192.0.2.1', family: 4, until: null }), ['192.0.2.1', 'x']);
+    assert.deepEqual(expandArgv(['$TARGET$$PORT$', 'x'], { address: '192.0.2.1', family: 4, until: null }), [
+      '192.0.2.1',
+      'x',
+    ]);
   } finally {
     rmSync(ws.dir, { recursive: true, force: true });
   }
@@ -91,7 +99,10 @@ test('command: a hanging command is killed at the timeout and reported as failed
 });
 
 test('command: a missing program is a failed block, not a crash', async () => {
-  const r = new CommandResponder(context(), { argv: ['/nonexistent/rsp-block', '$TARGET$'], timeoutMs: 1000 });
+  const r = new CommandResponder(context(), {
+    argv: ['/nonexistent/rsp-block', '$TARGET$'],
+    timeoutMs: 1000,
+  });
   const [result] = await r.block([{ address: '192.0.2.1', family: 4, until: null }]);
   assert.equal(result?.ok, false);
   assert.match(result?.error ?? '', /could not run/);

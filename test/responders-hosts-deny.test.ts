@@ -52,7 +52,10 @@ for (const [label, original] of ORIGINALS) {
       writeFileSync(path, `${during}sshd: 203.0.113.9\n`);
       await r.release(['192.0.2.5']);
       await r.release(['2001:db8::5']);
-      assert.equal(readFileSync(path, 'utf8'), `${original}${original === '' || original.endsWith('\n') ? '' : '\n'}sshd: 203.0.113.9\n`);
+      assert.equal(
+        readFileSync(path, 'utf8'),
+        `${original}${original === '' || original.endsWith('\n') ? '' : '\n'}sshd: 203.0.113.9\n`,
+      );
       await r.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -86,7 +89,10 @@ test('hosts.deny: a block in the middle of the file stays in place; a symlink st
     symlinkSync(real, link);
     const r = new HostsDenyResponder({ path: link });
     await r.block([ban('192.0.2.2')]);
-    assert.equal(readFileSync(real, 'utf8'), `a: 1\n${HOSTS_DENY_BEGIN}\nALL: 192.0.2.1\nALL: 192.0.2.2\n# END portsentinel\nb: 2\n`);
+    assert.equal(
+      readFileSync(real, 'utf8'),
+      `a: 1\n${HOSTS_DENY_BEGIN}\nALL: 192.0.2.1\nALL: 192.0.2.2\n# END portsentinel\nb: 2\n`,
+    );
     assert.ok(statSync(link).isFile() && readFileSync(link, 'utf8').includes('192.0.2.2'));
     await r.reconcile([]);
     assert.equal(readFileSync(real, 'utf8'), 'a: 1\nb: 2\n');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import type { ResponderContext } from '../src/responders/contract.js';
 import { runResponderContract } from '../src/responders/contract.cases.js';
+import type { ResponderContext } from '../src/responders/contract.js';
 import { IptablesResponder, parseIpsetSave, parseRules } from '../src/responders/iptables.js';
 import { makeRunner } from '../src/responders/spawn.js';
 import { createLab, type Lab, missingPrerequisite, requireLab } from './lab.js';
@@ -22,14 +22,16 @@ function inTarget(lab: Lab, argv: string[]): { status: number | null; stdout: st
 
 function intact(lab: Lab, ipset: boolean): boolean {
   for (const cmd of ['iptables', 'ip6tables']) {
-    for (const hook of ['INPUT', 'FORWARD']) if (inTarget(lab, [cmd, '-C', hook, '-j', CHAIN]).status !== 0) return false;
+    for (const hook of ['INPUT', 'FORWARD'])
+      if (inTarget(lab, [cmd, '-C', hook, '-j', CHAIN]).status !== 0) return false;
     if (ipset && !inTarget(lab, [cmd, '-S', CHAIN]).stdout.includes('--match-set')) return false;
   }
   return true;
 }
 
 test('parses ipset save and iptables -S output, ignoring foreign lines', () => {
-  const save = 'create portsentinel4 hash:ip family inet timeout 0\nadd portsentinel4 192.0.2.1 timeout 0\nadd portsentinel4 192.0.2.2 timeout 55\nadd other 192.0.2.3\n';
+  const save =
+    'create portsentinel4 hash:ip family inet timeout 0\nadd portsentinel4 192.0.2.1 timeout 0\nadd portsentinel4 192.0.2.2 timeout 55\nadd other 192.0.2.3\n';
   assert.deepEqual(parseIpsetSave(save, 'portsentinel4'), [
     { address: '192.0.2.1', remainingS: null },
     { address: '192.0.2.2', remainingS: 55 },
@@ -76,9 +78,15 @@ test('iptables: a banned attacker cannot connect, a benign client still can', as
       { address: lab.attackerV4, family: 4, until: Date.now() + 60_000 },
       { address: lab.attackerV6, family: 6, until: Date.now() + 40 * 86_400_000 },
     ]);
-    assert.ok(results.every((x) => x.ok), JSON.stringify(results));
+    assert.ok(
+      results.every((x) => x.ok),
+      JSON.stringify(results),
+    );
     assert.ok(!canConnect(lab.attacker, lab.targetV4), 'attacker blocked (v4)');
-    assert.ok(!canConnect(lab.attacker, lab.targetV6), 'attacker blocked (v6, beyond the ipset timeout limit)');
+    assert.ok(
+      !canConnect(lab.attacker, lab.targetV6),
+      'attacker blocked (v6, beyond the ipset timeout limit)',
+    );
     assert.ok(canConnect(lab.benign as string, '203.0.113.2'), 'benign still connects (v4)');
     assert.ok(canConnect(lab.benign as string, '2001:db8:113::2'), 'benign still connects (v6)');
   } finally {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import type { ResponderContext } from '../src/responders/contract.js';
 import { runResponderContract } from '../src/responders/contract.cases.js';
-import { NftablesResponder, nftTimeout, nftablesBaseRuleset } from '../src/responders/nftables.js';
+import type { ResponderContext } from '../src/responders/contract.js';
+import { NftablesResponder, nftablesBaseRuleset, nftTimeout } from '../src/responders/nftables.js';
 import { makeRunner } from '../src/responders/spawn.js';
 import { createLab, type Lab, missingPrerequisite, nsExec, requireLab } from './lab.js';
 import { canConnect, startService, stopService } from './responders-traffic.js';
@@ -46,9 +46,13 @@ runResponderContract('nftables', async () => {
       inTarget(lab, ['nft', 'delete', 'table', 'inet', TABLE]);
     },
     structureIntact: () => {
-      const r = spawnSync('ip', ['netns', 'exec', lab.target, 'nft', 'list', 'chain', 'inet', TABLE, 'ban_prerouting'], {
-        encoding: 'utf8',
-      });
+      const r = spawnSync(
+        'ip',
+        ['netns', 'exec', lab.target, 'nft', 'list', 'chain', 'inet', TABLE, 'ban_prerouting'],
+        {
+          encoding: 'utf8',
+        },
+      );
       return r.status === 0 && r.stdout.includes('@ban4') && r.stdout.includes('@ban6');
     },
     kernelExpiry: true,
@@ -98,7 +102,10 @@ test('nftables: falls back to nft -f when the persistent nft dies', async (t) =>
     const results = await r.block([{ address: '192.0.2.88', family: 4, until: null }]);
     assert.ok(results[0]?.ok, JSON.stringify(results));
     assert.deepEqual(await r.list(), ['192.0.2.88']);
-    assert.ok(logs.some((l) => l.includes('nft session exited')), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes('nft session exited')),
+      logs.join('\n'),
+    );
   } finally {
     await r.close();
     lab.close();

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultConfig } from '../src/config/defaults.js';
 import type { RespondConfig } from '../src/config/types.js';
-import type { Responder, ResponderContext, Runner } from '../src/responders/contract.js';
 import { runResponderContract } from '../src/responders/contract.cases.js';
+import type { Responder, ResponderContext, Runner } from '../src/responders/contract.js';
 import { DryRunResponder } from '../src/responders/dry-run.js';
 import { createResponders, orderFor } from '../src/responders/registry.js';
 import { makeRunner } from '../src/responders/spawn.js';
@@ -43,7 +43,10 @@ test('orderFor follows BLOCK_* levels and KILL_RUN_CMD_FIRST', () => {
 
 test('dry run replaces every backend', async () => {
   const ctx: ResponderContext = { run: makeRunner([]), log: () => {}, now: () => Date.now() };
-  const { responders, notes } = await createResponders(respond({ dryRun: true, command: ['/bin/true'] }), ctx);
+  const { responders, notes } = await createResponders(
+    respond({ dryRun: true, command: ['/bin/true'] }),
+    ctx,
+  );
   assert.deepEqual(
     responders.map((r) => r.name),
     ['dry-run'],
@@ -64,7 +67,10 @@ test('auto falls back from nftables to iptables to route on UnsupportedError, no
   const opened: Responder[] = [];
   try {
     const base = { log: () => {}, now: () => Date.now(), spawnPrefix: lab.inTarget };
-    const first = await createResponders(respond({ command: ['/bin/true', '$TARGET$'] }), { ...base, run: real });
+    const first = await createResponders(respond({ command: ['/bin/true', '$TARGET$'] }), {
+      ...base,
+      run: real,
+    });
     opened.push(...first.responders);
     assert.deepEqual(
       first.responders.map((r) => r.name),
@@ -77,10 +83,16 @@ test('auto falls back from nftables to iptables to route on UnsupportedError, no
       ['iptables'],
     );
     assert.match(second.notes.join('\n'), /auto: using iptables \(nftables: cannot run nft/);
-    const third = await createResponders(respond({ backends: ['auto', 'hosts-deny'], hostsDeny: { path: '/nonexistent-rsp/hosts.deny', service: 'ALL' } }), {
-      ...base,
-      run: without(['nft', 'iptables']),
-    });
+    const third = await createResponders(
+      respond({
+        backends: ['auto', 'hosts-deny'],
+        hostsDeny: { path: '/nonexistent-rsp/hosts.deny', service: 'ALL' },
+      }),
+      {
+        ...base,
+        run: without(['nft', 'iptables']),
+      },
+    );
     opened.push(...third.responders);
     assert.deepEqual(
       third.responders.map((r) => r.name),

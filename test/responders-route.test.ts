@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ResponderContext } from '../src/responders/contract.js';
 import { runResponderContract } from '../src/responders/contract.cases.js';
+import type { ResponderContext } from '../src/responders/contract.js';
 import { ROUTE_PROTO, RouteResponder } from '../src/responders/route.js';
 import { makeRunner } from '../src/responders/spawn.js';
 import { createLab, type Lab, missingPrerequisite, nsExec, requireLab } from './lab.js';
@@ -53,7 +53,14 @@ test('route: a banned attacker cannot connect, a benign client still can', async
     const r = new RouteResponder(context(lab));
     await r.init();
     assert.ok(canConnect(lab.attacker, lab.targetV4), 'attacker connects before the ban');
-    assert.ok((await r.block([{ address: lab.attackerV4, family: 4, until: null }, { address: lab.attackerV6, family: 6, until: null }])).every((x) => x.ok));
+    assert.ok(
+      (
+        await r.block([
+          { address: lab.attackerV4, family: 4, until: null },
+          { address: lab.attackerV6, family: 6, until: null },
+        ])
+      ).every((x) => x.ok),
+    );
     // The reply route is a blackhole: the handshake never completes.
     assert.ok(!canConnect(lab.attacker, lab.targetV4), 'attacker blocked (v4)');
     assert.ok(!canConnect(lab.attacker, lab.targetV6), 'attacker blocked (v6)');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { type RunRecord, describeArgv, makeRunner } from '../src/responders/spawn.js';
+import { describeArgv, makeRunner, type RunRecord } from '../src/responders/spawn.js';
 
 test('runner: argv only, output captured, each run reported', async () => {
   const seen: RunRecord[] = [];
@@ -32,7 +32,9 @@ test('runner: a timeout kills the whole process group', async () => {
   assert.ok(grandchild > 0);
   await new Promise((resolve) => setTimeout(resolve, 100));
   // Gone, or a zombie waiting for a reaper (PID 1 in some containers never reaps).
-  const state = spawnSync('ps', ['-o', 'stat=', '-p', String(grandchild)], { encoding: 'utf8' }).stdout.trim();
+  const state = spawnSync('ps', ['-o', 'stat=', '-p', String(grandchild)], {
+    encoding: 'utf8',
+  }).stdout.trim();
   assert.ok(state === '' || state.startsWith('Z'), `grandchild not running (state "${state}")`);
 });
 

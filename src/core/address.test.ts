@@ -21,7 +21,10 @@ test('canonical forms', () => {
 });
 
 test('CIDR sets match whole addresses only', () => {
-  const set = new CidrSet().add('192.0.2.0/24', 'doc').add('2001:db8::/32', 'doc6').add('198.51.100.7', 'host');
+  const set = new CidrSet()
+    .add('192.0.2.0/24', 'doc')
+    .add('2001:db8::/32', 'doc6')
+    .add('198.51.100.7', 'host');
   assert.equal(set.match('192.0.2.200'), 'doc');
   assert.equal(set.match('::ffff:192.0.2.9'), 'doc');
   assert.equal(set.match('2001:db8:ffff::1'), 'doc6');

@@ -24,6 +24,11 @@ export interface ProbeEvent {
   mode: Mode;
   /** Which sensor saw it, e.g. `tcp-trap`, `udp-trap`, `nflog:5`, `pcap:eth0`, `replay`. */
   sensor: string;
+  /**
+   * The source holds an established session with the host (trap mode: the kernel saw it). A
+   * single stray packet from such a peer is never enough for a ban: it must be corroborated.
+   */
+  peer?: boolean;
 }
 
 /** Why a probe did not (yet) lead to a block. */
@@ -60,6 +65,11 @@ export type Decision =
       trigger: ProbeEvent;
       /** Set when the detector runs in dry-run mode: the decision is computed and logged, nothing is enforced. */
       dryRun?: boolean;
+      /**
+       * A short ban of an unverified source (its address may be forged): it does not count as an
+       * offence, and becomes a full ban (a new block decision) once the source is corroborated.
+       */
+      provisional?: boolean;
     }
   | { kind: 'release'; at: number; source: string; reason: string }
   | { kind: 'skip'; at: number; source: string; why: SkipReason; detail: string; trigger?: ProbeEvent };

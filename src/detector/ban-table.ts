@@ -7,6 +7,8 @@ export interface Ban {
   /** Epoch ms, null = permanent. */
   until: number | null;
   offence: number;
+  /** A provisional ban of an unverified source; upgraded to a full ban once corroborated. */
+  provisional?: boolean;
 }
 
 export class BanTable {

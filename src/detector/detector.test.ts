@@ -356,3 +356,55 @@ describe('dry run and determinism', () => {
     assert.equal(replay(), replay());
   });
 });
+
+describe('provisional bans of unverified sources', () => {
+  const syn = (at: number, port: number, extra: Partial<ProbeEvent> = {}): ProbeEvent => ({
+    ...probe(at, A, port, 'tcp', 'syn'),
+    mode: 'trap',
+    ...extra,
+  });
+  const opts = options({ provisionalBan: 30_000, corroboratePorts: 3, offenceCount: () => 0 });
+
+  test('a single forged-looking probe gets a short provisional ban, not an offence', () => {
+    const det = new Detector(opts);
+    const [d] = det.observe(syn(1000, 22));
+    assert.ok(d?.kind === 'block' && d.provisional === true);
+    assert.equal(d.until, 31_000);
+    assert.equal(d.offence, 0);
+    assert.match(d.reason, /provisional/);
+    // it expires on its own
+    assert.deepEqual(
+      det.tick(31_000).decisions.map((x) => x.kind),
+      ['release'],
+    );
+  });
+
+  test('corroboration (distinct ports) upgrades it to the full ban, once', () => {
+    const det = new Detector(opts);
+    const out = run(det, [syn(0, 1), syn(1, 2), syn(2, 3), syn(3, 4)]);
+    assert.deepEqual(out, ['block:30000', 'skip:already-blocked', 'block:3600000', 'skip:already-blocked']);
+    const ban = det.activeBan(A);
+    assert.ok(ban && !ban.provisional && ban.offence === 1);
+  });
+
+  test('a session peer is never banned on stray packets until corroborated', () => {
+    const det = new Detector(opts);
+    assert.deepEqual(run(det, [syn(0, 1, { peer: true }), syn(1, 2, { peer: true })]), [
+      'skip:alert-only',
+      'skip:alert-only',
+    ]);
+    assert.deepEqual(run(det, [syn(2, 3, { peer: true })]), ['block:3600000']);
+  });
+
+  test('a completed handshake proves the source at once; block_unverified_udp keeps PortSentry behaviour', () => {
+    assert.deepEqual(run(new Detector(opts), [probe(0, A, 22, 'tcp', 'connect')]), ['block:3600000']);
+    assert.deepEqual(run(new Detector(options({ ...opts, blockUnverifiedUdp: true })), [syn(0, 9)]), [
+      'block:3600000',
+    ]);
+  });
+
+  test('provisional 0 keeps unverified sources alert-only until corroborated', () => {
+    const det = new Detector(options({ provisionalBan: 0, corroboratePorts: 2 }));
+    assert.deepEqual(run(det, [syn(0, 1), syn(1, 2)]), ['skip:alert-only', 'block:3600000']);
+  });
+});

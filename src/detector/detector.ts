@@ -10,10 +10,13 @@
 //   3. an active ban → skip 'already-blocked';
 //   4. fewer than `threshold` probes within `window` → skip 'below-threshold';
 //   5. response level `alert` for the protocol → skip 'alert-only';
-//   6. an unverified source (anything but a completed TCP handshake) without
-//      `blockUnverifiedUdp` → skip 'alert-only';
+//   6. an unverified source (anything but a completed TCP handshake: its address may be forged)
+//      that is not corroborated (`corroboratePorts` distinct ports in the burst) and without
+//      `blockUnverifiedUdp` → a provisional ban of `provisionalBan` ms (not an offence), or skip
+//      'alert-only' when that is 0 or the source is a session peer;
 //   7. the new-ban rate cap is exhausted → skip 'rate-limited' (a later probe may still block);
 //   8. otherwise block, for banLength(offence) where offence = earlier bans + 1.
+// A source under a provisional ban that gets corroborated goes through 7–8 again (full ban).
 
 import { canonicalIp, isIp } from '../core/address.js';
 import { formatDuration } from '../core/duration.js';
@@ -94,8 +97,13 @@ export class Detector {
     table.addToBurst(slot, at, e.port, e.protocol, e.technique, e.mode);
     const inWindow = table.recordTime(slot, at, this.options.window);
 
+    const corroborated =
+      e.technique === 'connect' ||
+      this.options.blockUnverifiedUdp ||
+      ((this.options.corroboratePorts ?? 0) > 0 &&
+        table.distinctPorts(slot) >= (this.options.corroboratePorts ?? 0));
     const ban = this.bans.get(source);
-    if (ban) {
+    if (ban && !(ban.provisional && corroborated)) {
       table.raiseOutcome(slot, 3);
       const until = ban.until === null ? 'permanently' : `until ${new Date(ban.until).toISOString()}`;
       return [skip(e, 'already-blocked', `banned ${until} (offence ${ban.offence})`)];
@@ -113,17 +121,23 @@ export class Detector {
       table.raiseOutcome(slot, 1);
       return [skip(e, 'alert-only', `response for ${e.protocol} is alert`)];
     }
-    if (e.technique !== 'connect' && !this.options.blockUnverifiedUdp) {
+    if (!corroborated) {
+      const provisional = this.options.provisionalBan ?? 0;
+      if (provisional > 0 && !e.peer) {
+        if (!this.banBucket.take(at)) {
+          this.counters.rateLimited++;
+          table.raiseOutcome(slot, 2);
+          return [skip(e, 'rate-limited', `more than ${this.options.maxBansPerMinute} new bans per minute`)];
+        }
+        return [this.blockDecision(e, slot, inWindow, at + provisional, 0, true)];
+      }
       table.raiseOutcome(slot, 1);
+      const why = e.peer ? 'holds a session with this host' : 'address may be forged';
       return [
-        skip(
-          e,
-          'alert-only',
-          `unverified source (${e.technique} probe, address may be forged); block_unverified_udp is off`,
-        ),
+        skip(e, 'alert-only', `unverified source (${e.technique} probe, ${why}); not corroborated yet`),
       ];
     }
-    if (!this.banBucket.take(at)) {
+    if (!ban?.provisional && !this.banBucket.take(at)) {
       this.counters.rateLimited++;
       table.raiseOutcome(slot, 2);
       return [skip(e, 'rate-limited', `more than ${this.options.maxBansPerMinute} new bans per minute`)];
@@ -131,14 +145,31 @@ export class Detector {
 
     const offence = (this.options.offenceCount?.(source) ?? 0) + 1;
     const length = banLength(offence, this.options);
-    const until = length === null ? null : at + length;
-    this.bans.set(source, { until, offence });
+    return [this.blockDecision(e, slot, inWindow, length === null ? null : at + length, offence, false)];
+  }
+
+  private blockDecision(
+    e: ProbeEvent,
+    slot: number,
+    inWindow: number,
+    until: number | null,
+    offence: number,
+    provisional: boolean,
+  ): Decision {
+    const { at, source } = e;
+    const table = this.sources;
+    this.bans.set(source, provisional ? { until, offence, provisional } : { until, offence });
     table.raiseOutcome(slot, 4);
+    const what = provisional
+      ? 'provisional: unverified source, not corroborated yet; '
+      : table.distinctPorts(slot) > 1 && e.technique !== 'connect'
+        ? `corroborated by ${table.distinctPorts(slot)} ports; `
+        : '';
     const decision: Decision = {
       kind: 'block',
       at,
       source,
-      reason: `${inWindow} probe${inWindow === 1 ? '' : 's'} within ${formatDuration(this.options.window)}, last ${e.technique} to ${e.protocol}/${e.port}`,
+      reason: `${what}${inWindow} probe${inWindow === 1 ? '' : 's'} within ${formatDuration(this.options.window)}, last ${e.technique} to ${e.protocol}/${e.port}`,
       until,
       offence,
       evidence: {
@@ -152,7 +183,8 @@ export class Detector {
       trigger: e,
     };
     if (this.options.dryRun) decision.dryRun = true;
-    return [decision];
+    if (provisional) decision.provisional = true;
+    return decision;
   }
 
   /** Releases bans that ended by `now` and emits summaries of bursts that went quiet (or ran too long). */

@@ -20,6 +20,15 @@ export interface DetectorOptions {
    * True blocks unverified sources too (PortSentry's behaviour).
    */
   blockUnverifiedUdp: boolean;
+  /**
+   * Unverified sources are banned at once for this long (ms) instead of only alerted on, and get
+   * the full ban once corroborated. 0 = alert only until corroborated. A forged probe can thus
+   * make us drop the forged address for at most this long; allow-listed addresses and session
+   * peers never.
+   */
+  provisionalBan?: number;
+  /** An unverified source that probed this many distinct ports within the burst counts as proven; 0 = never. */
+  corroboratePorts?: number;
   /** Never blocked; the entry's label ("gateway", "ignore-list", ...) becomes the skip detail. */
   neverBlock: CidrSet;
   /** First ban, ms; 0 = permanent (PortSentry). */
@@ -65,6 +74,8 @@ export function detectorOptionsFromConfig(
     window: detect.window,
     response: { tcp: respond.tcp, udp: respond.udp },
     blockUnverifiedUdp: detect.blockUnverifiedUdp,
+    provisionalBan: detect.provisionalBan,
+    corroboratePorts: detect.corroboratePorts,
     neverBlock,
     banDuration: respond.banDuration,
     banGrowth: respond.banGrowth,

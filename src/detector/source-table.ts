@@ -176,6 +176,11 @@ export class SourceTable {
     if (outcome > (this.outcome[slot] as number)) this.outcome[slot] = outcome;
   }
 
+  /** Distinct ports in the current burst (capped at maxPortsPerSource). */
+  distinctPorts(slot: number): number {
+    return this.portCount[slot] as number;
+  }
+
   ports(slot: number): number[] {
     const base = slot * this.maxPorts;
     return Array.from(this.portList.subarray(base, base + (this.portCount[slot] as number)));

@@ -33,7 +33,9 @@ export function expandArgv(template: readonly string[], target: BanTarget): stri
     $MODE$: target.mode ?? '',
     $PROTOCOL$: target.protocol ?? '',
   };
-  return template.map((arg) => arg.replace(/\$(TARGET|PORT|MODE|PROTOCOL)\$/g, (m) => values[m as keyof typeof values]));
+  return template.map((arg) =>
+    arg.replace(/\$(TARGET|PORT|MODE|PROTOCOL)\$/g, (m) => values[m as keyof typeof values]),
+  );
 }
 
 export class CommandResponder implements Responder {
@@ -59,11 +61,13 @@ export class CommandResponder implements Responder {
 
   async release(addresses: string[]): Promise<ActionResult[]> {
     const targets = addresses.map(
-      (a): BanTarget => this.held.get(canonicalIp(a) ?? a) ?? { address: a, family: a.includes(':') ? 6 : 4, until: null },
+      (a): BanTarget =>
+        this.held.get(canonicalIp(a) ?? a) ?? { address: a, family: a.includes(':') ? 6 : 4, until: null },
     );
     return this.each(targets, async (t) => {
       const releaseArgv = this.options.releaseArgv ?? [];
-      const result = releaseArgv.length > 0 ? await this.runFor(releaseArgv, t) : { address: t.address, ok: true };
+      const result =
+        releaseArgv.length > 0 ? await this.runFor(releaseArgv, t) : { address: t.address, ok: true };
       if (result.ok) this.held.delete(t.address);
       return result;
     });
@@ -96,8 +100,12 @@ export class CommandResponder implements Responder {
   private async runFor(template: string[], target: BanTarget): Promise<ActionResult> {
     const argv = expandArgv(template, target);
     const r = await this.ctx.run(argv, { timeoutMs: this.options.timeoutMs });
-    this.ctx.log('debug', `${this.name}: ran ${describeArgv(argv)} -> ${r.timedOut ? 'timeout' : `exit ${r.code}`}`);
-    if (r.timedOut) return { address: target.address, ok: false, error: `timed out after ${this.options.timeoutMs} ms` };
+    this.ctx.log(
+      'debug',
+      `${this.name}: ran ${describeArgv(argv)} -> ${r.timedOut ? 'timeout' : `exit ${r.code}`}`,
+    );
+    if (r.timedOut)
+      return { address: target.address, ok: false, error: `timed out after ${this.options.timeoutMs} ms` };
     if (r.code === 0) return { address: target.address, ok: true };
     const detail = r.stderr.trim().split('\n')[0]?.slice(0, 300) ?? '';
     const status = r.code === null ? 'could not run' : `exit status ${r.code}`;
@@ -105,7 +113,10 @@ export class CommandResponder implements Responder {
   }
 
   /** Validates addresses and runs `job` for each, a few at a time; results in input order. */
-  private async each(targets: BanTarget[], job: (t: BanTarget) => Promise<ActionResult>): Promise<ActionResult[]> {
+  private async each(
+    targets: BanTarget[],
+    job: (t: BanTarget) => Promise<ActionResult>,
+  ): Promise<ActionResult[]> {
     const results: ActionResult[] = new Array(targets.length);
     let next = 0;
     const worker = async () => {

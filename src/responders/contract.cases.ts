@@ -47,7 +47,10 @@ function allOk(results: { ok: boolean; error?: string }[]): void {
  * Registers the contract cases under `describe(name)`. `factory` returns undefined when the
  * backend cannot run here (the caller has already skipped or failed via requireLab).
  */
-export function runResponderContract(name: string, factory: () => Promise<ContractSubject | undefined>): void {
+export function runResponderContract(
+  name: string,
+  factory: () => Promise<ContractSubject | undefined>,
+): void {
   describe(`responder contract: ${name}`, { concurrency: false }, () => {
     let subject: ContractSubject | undefined;
     let r: Responder;

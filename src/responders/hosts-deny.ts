@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { canonicalIp, ipFamily } from '../core/address.js';
-import { SentinelError, UnsupportedError, errorMessage } from '../core/errors.js';
+import { errorMessage, SentinelError, UnsupportedError } from '../core/errors.js';
 import type { ActionResult, BanTarget, ReconcileReport, Responder } from './contract.js';
 
 export const HOSTS_DENY_BEGIN = '# BEGIN portsentinel (managed, do not edit)';
 /** Used instead when the file did not end with a newline: the newline before it is ours. */
-export const HOSTS_DENY_BEGIN_JOINED = '# BEGIN portsentinel (managed, do not edit; file had no final newline)';
+export const HOSTS_DENY_BEGIN_JOINED =
+  '# BEGIN portsentinel (managed, do not edit; file had no final newline)';
 export const HOSTS_DENY_END = '# END portsentinel';
 
 export interface HostsDenyOptions {
@@ -54,11 +55,19 @@ export function parseHostsDeny(text: string): ParsedHostsDeny {
   if (joined && before.endsWith('\n')) before = before.slice(0, -1);
   // The END line's newline belongs to the block; when the file ends right after END there is none.
   const afterStart = Math.min(text.length, offsetOf(end + 1));
-  return { before, after: text.slice(afterStart), lines: lines.slice(begin + 1, end).filter((l) => l !== ''), joined };
+  return {
+    before,
+    after: text.slice(afterStart),
+    lines: lines.slice(begin + 1, end).filter((l) => l !== ''),
+    joined,
+  };
 }
 
 /** Puts the file back together; no block at all when we hold nothing. */
-export function renderHostsDeny(parsed: Pick<ParsedHostsDeny, 'before' | 'after' | 'joined'>, lines: string[]): string {
+export function renderHostsDeny(
+  parsed: Pick<ParsedHostsDeny, 'before' | 'after' | 'joined'>,
+  lines: string[],
+): string {
   const { before, after } = parsed;
   // The newline we added before a joined block now ends a line someone wrote after it: keep it.
   if (lines.length === 0) return parsed.joined && after !== '' ? `${before}\n${after}` : before + after;
@@ -268,5 +277,7 @@ export class HostsDenyResponder implements Responder {
 }
 
 function withOutcome(address: string, outcome: { ok: boolean; error?: string }): ActionResult {
-  return outcome.ok ? { address, ok: true } : { address, ok: false, error: outcome.error ?? 'hosts.deny write failed' };
+  return outcome.ok
+    ? { address, ok: true }
+    : { address, ok: false, error: outcome.error ?? 'hosts.deny write failed' };
 }

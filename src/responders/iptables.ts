@@ -12,7 +12,14 @@
 
 import { canonicalIp, type Family, ipFamily } from '../core/address.js';
 import { SentinelError, UnsupportedError } from '../core/errors.js';
-import type { ActionResult, BanTarget, ReconcileReport, Responder, ResponderContext, RunResult } from './contract.js';
+import type {
+  ActionResult,
+  BanTarget,
+  ReconcileReport,
+  Responder,
+  ResponderContext,
+  RunResult,
+} from './contract.js';
 
 /** ipset's largest per-entry timeout (seconds); longer bans are stored without timeout and lifted by the daemon. */
 export const IPSET_MAX_TIMEOUT_S = 2_147_483;
@@ -47,7 +54,8 @@ export class IptablesResponder implements Responder {
     private readonly ctx: ResponderContext,
     private readonly options: IptablesOptions,
   ) {
-    if (!NAME.test(options.chain)) throw new SentinelError('E_CONFIG', `respond.iptables.chain: bad chain name "${options.chain}"`);
+    if (!NAME.test(options.chain))
+      throw new SentinelError('E_CONFIG', `respond.iptables.chain: bad chain name "${options.chain}"`);
     if (!NAME.test(options.ipsetName)) {
       throw new SentinelError('E_CONFIG', `respond.iptables.ipset_name: bad set name "${options.ipsetName}"`);
     }
@@ -89,7 +97,9 @@ export class IptablesResponder implements Responder {
     if (valid.length === 0) return results;
     if (this.ipset) {
       const lines = valid.map((v) =>
-        v.until !== null && v.until <= now ? `del ${this.setName(v.family)} ${v.address}` : this.addLine(v, now),
+        v.until !== null && v.until <= now
+          ? `del ${this.setName(v.family)} ${v.address}`
+          : this.addLine(v, now),
       );
       const outcome = await this.ipsetRestore(lines);
       return [...results, ...valid.map((v) => withOutcome(v.address, outcome))];
@@ -97,7 +107,11 @@ export class IptablesResponder implements Responder {
     for (const family of [4, 6] as Family[]) {
       const mine = valid.filter((v) => v.family === family);
       if (mine.length === 0) continue;
-      const outcome = await this.editRules(family, mine.map((v) => v.address), []);
+      const outcome = await this.editRules(
+        family,
+        mine.map((v) => v.address),
+        [],
+      );
       results.push(...mine.map((v) => withOutcome(v.address, outcome)));
     }
     return results;
@@ -120,7 +134,11 @@ export class IptablesResponder implements Responder {
     for (const family of [4, 6] as Family[]) {
       const mine = valid.filter((v) => v.family === family);
       if (mine.length === 0) continue;
-      const outcome = await this.editRules(family, [], mine.map((v) => v.address));
+      const outcome = await this.editRules(
+        family,
+        [],
+        mine.map((v) => v.address),
+      );
       results.push(...mine.map((v) => withOutcome(v.address, outcome)));
     }
     return results;
@@ -128,7 +146,8 @@ export class IptablesResponder implements Responder {
 
   async list(): Promise<string[]> {
     const out: string[] = [];
-    for (const family of [4, 6] as Family[]) out.push(...(await this.listFamily(family)).map((l) => l.address));
+    for (const family of [4, 6] as Family[])
+      out.push(...(await this.listFamily(family)).map((l) => l.address));
     return out;
   }
 
@@ -162,7 +181,11 @@ export class IptablesResponder implements Responder {
             ...apply.map((w) => this.addLine(w, now)),
             ...orphans.map((a) => `del ${this.setName(family)} ${a}`),
           ])
-        : await this.editRules(family, apply.map((w) => w.address), orphans);
+        : await this.editRules(
+            family,
+            apply.map((w) => w.address),
+            orphans,
+          );
       if (!outcome.ok) {
         report.errors.push(`iptables reconcile (IPv${family}): ${outcome.error}`);
         continue;
@@ -185,21 +208,38 @@ export class IptablesResponder implements Responder {
       if (this.ipset) {
         const inet = family === 4 ? 'inet' : 'inet6';
         const r = await this.ctx.run(
-          ['ipset', 'create', this.setName(family), 'hash:ip', 'family', inet, 'timeout', '0', 'maxelem', String(IPSET_MAXELEM), '-exist'],
+          [
+            'ipset',
+            'create',
+            this.setName(family),
+            'hash:ip',
+            'family',
+            inet,
+            'timeout',
+            '0',
+            'maxelem',
+            String(IPSET_MAXELEM),
+            '-exist',
+          ],
           { timeoutMs: 10_000 },
         );
-        if (r.code !== 0) throw new UnsupportedError(`iptables: cannot create ipset ${this.setName(family)}: ${first(r)}`);
+        if (r.code !== 0)
+          throw new UnsupportedError(`iptables: cannot create ipset ${this.setName(family)}: ${first(r)}`);
         // In ipset mode the chain holds exactly one rule of ours: (re)declaring it in a
         // --noflush restore flushes and refills it in one commit.
-        const rule = await this.ctx.run([cmd, '-w', '-C', chain, '-m', 'set', '--match-set', this.setName(family), 'src', '-j', 'DROP'], {
-          timeoutMs: 10_000,
-        });
+        const rule = await this.ctx.run(
+          [cmd, '-w', '-C', chain, '-m', 'set', '--match-set', this.setName(family), 'src', '-j', 'DROP'],
+          {
+            timeoutMs: 10_000,
+          },
+        );
         const rules = await this.ctx.run([cmd, '-w', '-S', chain], { timeoutMs: 10_000 });
         const count = rules.stdout.split('\n').filter((l) => l.startsWith(`-A ${chain} `)).length;
         if (rule.code !== 0 || count !== 1) {
           const script = `*filter\n:${chain} - [0:0]\n-A ${chain} -m set --match-set ${this.setName(family)} src -j DROP\nCOMMIT\n`;
           const r2 = await this.ctx.run([restore, '-w', '--noflush'], { input: script, timeoutMs: 10_000 });
-          if (r2.code !== 0) throw new UnsupportedError(`iptables: cannot set up chain ${chain}: ${first(r2)}`);
+          if (r2.code !== 0)
+            throw new UnsupportedError(`iptables: cannot set up chain ${chain}: ${first(r2)}`);
         }
       } else {
         const exists = await this.ctx.run([cmd, '-w', '-S', chain], { timeoutMs: 10_000 });
@@ -212,7 +252,8 @@ export class IptablesResponder implements Responder {
         const jump = await this.ctx.run([cmd, '-w', '-C', hook, '-j', chain], { timeoutMs: 10_000 });
         if (jump.code === 0) continue;
         const r = await this.ctx.run([cmd, '-w', '-I', hook, '1', '-j', chain], { timeoutMs: 10_000 });
-        if (r.code !== 0) throw new UnsupportedError(`iptables: cannot jump from ${hook} to ${chain}: ${first(r)}`);
+        if (r.code !== 0)
+          throw new UnsupportedError(`iptables: cannot jump from ${hook} to ${chain}: ${first(r)}`);
       }
     }
   }
@@ -233,14 +274,21 @@ export class IptablesResponder implements Responder {
 
   private async ipsetRestore(lines: string[]): Promise<{ ok: boolean; error?: string }> {
     if (lines.length === 0) return { ok: true };
-    const r = await this.ctx.run(['ipset', 'restore', '-exist'], { input: `${lines.join('\n')}\n`, timeoutMs: 60_000 });
+    const r = await this.ctx.run(['ipset', 'restore', '-exist'], {
+      input: `${lines.join('\n')}\n`,
+      timeoutMs: 60_000,
+    });
     return r.code === 0 ? { ok: true } : { ok: false, error: r.timedOut ? 'ipset timed out' : first(r) };
   }
 
   // ---- rules (no ipset) ----------------------------------------------------------------------
 
   /** Adds and deletes per-address DROP rules in one restore, skipping what is already so. */
-  private async editRules(family: Family, add: string[], del: string[]): Promise<{ ok: boolean; error?: string }> {
+  private async editRules(
+    family: Family,
+    add: string[],
+    del: string[],
+  ): Promise<{ ok: boolean; error?: string }> {
     const { restore, host } = TOOLS[family];
     const chain = this.options.chain;
     let present: Set<string>;
@@ -267,7 +315,10 @@ export class IptablesResponder implements Responder {
       const r = await this.ctx.run(['ipset', 'save', this.setName(family)], { timeoutMs: 30_000 });
       if (r.code !== 0) {
         if (/does not exist/.test(r.stderr)) return [];
-        throw new SentinelError('E_SPAWN', `iptables: cannot read ipset ${this.setName(family)}: ${first(r)}`);
+        throw new SentinelError(
+          'E_SPAWN',
+          `iptables: cannot read ipset ${this.setName(family)}: ${first(r)}`,
+        );
       }
       return parseIpsetSave(r.stdout, this.setName(family));
     }

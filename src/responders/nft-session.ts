@@ -59,19 +59,20 @@ export class NftSession {
     child.stdin.on('error', () => {}); // EPIPE after the child died; 'exit' reports it
     child.on('error', (err) => this.fail(`nft session: ${err.message}`));
     child.on('exit', (code, signal) => this.fail(`nft session exited (${signal ?? `code ${code}`})`));
-    await this.exec('');
+    // A short probe: an nft that does not answer our sentinel the way we expect fails fast.
+    await this.exec('', 3000);
   }
 
   /** Runs one line (one transaction); '' just round-trips. Rejects when the session died. */
-  exec(line: string): Promise<BatchOutcome> {
+  exec(line: string, timeoutMs = BATCH_TIMEOUT_MS): Promise<BatchOutcome> {
     if (line.includes('\n')) return Promise.reject(new Error('nft session: a batch must be one line'));
     const child = this.child;
     if (!child || this.exited) return Promise.reject(new Error('nft session is not running'));
     const token = `ps_sync_${++this.seq}`;
     return new Promise<BatchOutcome>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(`nft session: no answer within ${BATCH_TIMEOUT_MS} ms`);
-      }, BATCH_TIMEOUT_MS);
+        this.fail(`nft session: no answer within ${timeoutMs} ms`);
+      }, timeoutMs);
       this.pending.push({ token, resolve, reject, timer });
       child.stdin.write(line === '' ? `${token}\n` : `${line}\n${token}\n`);
     });

@@ -15,7 +15,7 @@
 // trap rules), so we never flush or delete the table.
 
 import { canonicalIp, type Family, ipFamily } from '../core/address.js';
-import { SentinelError, UnsupportedError, errorMessage } from '../core/errors.js';
+import { errorMessage, SentinelError, UnsupportedError } from '../core/errors.js';
 import type { ActionResult, BanTarget, ReconcileReport, Responder, ResponderContext } from './contract.js';
 import { NftSession } from './nft-session.js';
 
@@ -28,6 +28,9 @@ export const NFT_BAN_PRIORITY = -300;
 const SESSION_MAX_ADDRESSES = 256;
 /** How far the kernel's remaining time may drift from the store's `until` before reconcile re-applies it. */
 const EXPIRY_TOLERANCE_MS = 5000;
+/** Wait before restarting a session that died, and after one that failed to start. */
+const SESSION_RETRY_MS = 5000;
+const SESSION_START_BACKOFF_MS = 60_000;
 
 export interface NftablesOptions {
   table: string;
@@ -40,7 +43,10 @@ const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 function checkTableName(table: string): void {
   if (!IDENTIFIER.test(table)) {
-    throw new SentinelError('E_CONFIG', `respond.nftables.table: "${table}" is not a valid nftables table name`);
+    throw new SentinelError(
+      'E_CONFIG',
+      `respond.nftables.table: "${table}" is not a valid nftables table name`,
+    );
   }
 }
 
@@ -103,7 +109,8 @@ export class NftablesResponder implements Responder {
   private readonly family: 'inet';
   private readonly nft: string;
   private session: NftSession | undefined;
-  private lastSessionStart = 0;
+  /** No new session attempt before this time (epoch ms). */
+  private nextSessionAttempt = 0;
 
   constructor(
     private readonly ctx: ResponderContext,
@@ -122,7 +129,9 @@ export class NftablesResponder implements Responder {
   async init(): Promise<void> {
     const version = await this.ctx.run([this.nft, '--version'], { timeoutMs: 5000 });
     if (version.code !== 0) {
-      throw new UnsupportedError(`nftables: cannot run ${this.nft}: ${firstLine(version.stderr) || 'not found'}`);
+      throw new UnsupportedError(
+        `nftables: cannot run ${this.nft}: ${firstLine(version.stderr) || 'not found'}`,
+      );
     }
     const applied = await this.ctx.run([this.nft, '-f', '-'], {
       input: nftablesBaseRuleset(this.table, this.family),
@@ -217,7 +226,11 @@ export class NftablesResponder implements Responder {
     }
     const orphans = [...state.elements.keys()].filter((a) => !wanted.has(a));
     // The sets are fresh after a rebuild only if they did not exist; `add` is safe either way.
-    commands.push(...this.addCommands(toAdd), ...this.replaceCommands(toReplace), ...this.deleteCommands(orphans));
+    commands.push(
+      ...this.addCommands(toAdd),
+      ...this.replaceCommands(toReplace),
+      ...this.deleteCommands(orphans),
+    );
     if (commands.length === 0) return report;
     const outcome = await this.apply(commands, toAdd.length + toReplace.length + orphans.length);
     if (!outcome.ok) {
@@ -275,7 +288,10 @@ export class NftablesResponder implements Responder {
     const entries = addresses.map((address) => ({ address, family: ipFamily(address) ?? 4 }));
     return this.byFamily(entries).flatMap(([family, list]) => {
       const bare = list.map((e) => e.address).join(', ');
-      return [`add element ${this.setFor(family)} { ${bare} }`, `delete element ${this.setFor(family)} { ${bare} }`];
+      return [
+        `add element ${this.setFor(family)} { ${bare} }`,
+        `delete element ${this.setFor(family)} { ${bare} }`,
+      ];
     });
   }
 
@@ -283,7 +299,8 @@ export class NftablesResponder implements Responder {
   private deleteCommands(addresses: string[]): string[] {
     const entries = addresses.map((address) => ({ address, family: ipFamily(address) ?? 4 }));
     return this.byFamily(entries).map(
-      ([family, list]) => `delete element ${this.setFor(family)} { ${list.map((e) => e.address).join(', ')} }`,
+      ([family, list]) =>
+        `delete element ${this.setFor(family)} { ${list.map((e) => e.address).join(', ')} }`,
     );
   }
 
@@ -303,17 +320,21 @@ export class NftablesResponder implements Responder {
         }
       }
     }
-    const r = await this.ctx.run([this.nft, '-f', '-'], { input: `${commands.join('\n')}\n`, timeoutMs: 60_000 });
+    const r = await this.ctx.run([this.nft, '-f', '-'], {
+      input: `${commands.join('\n')}\n`,
+      timeoutMs: 60_000,
+    });
     if (r.code === 0) return { ok: true };
     return { ok: false, error: r.timedOut ? 'nft timed out' : firstErrors(r.stderr) };
   }
 
-  /** The running session, (re)started at most every 5 s after a failure; undefined = use nft -f. */
+  /** The running session, (re)started after a pause when it died; undefined = use nft -f. */
   private async ensureSession(): Promise<NftSession | undefined> {
     if (this.session?.alive) return this.session;
     const now = Date.now();
-    if (now - this.lastSessionStart < 5000) return undefined;
-    this.lastSessionStart = now;
+    if (now < this.nextSessionAttempt) return undefined;
+    // After a crash mid-run, try again soon; after a failed start, wait longer (it will likely fail again).
+    this.nextSessionAttempt = now + SESSION_RETRY_MS;
     const session = new NftSession([...(this.ctx.spawnPrefix ?? []), this.nft, '-i'], (reason) =>
       this.ctx.log('warn', `nftables: ${reason}`),
     );
@@ -322,7 +343,11 @@ export class NftablesResponder implements Responder {
       this.session = session;
       return session;
     } catch (err) {
-      this.ctx.log('warn', `nftables: persistent nft unavailable (${errorMessage(err)}); using nft -f per batch`);
+      this.nextSessionAttempt = Date.now() + SESSION_START_BACKOFF_MS;
+      this.ctx.log(
+        'warn',
+        `nftables: persistent nft unavailable (${errorMessage(err)}); using nft -f per batch`,
+      );
       await session.close();
       this.session = undefined;
       return undefined;
@@ -332,7 +357,9 @@ export class NftablesResponder implements Responder {
   // ---- reading -----------------------------------------------------------------------------
 
   private async readState(): Promise<TableState> {
-    const r = await this.ctx.run([this.nft, '-j', 'list', 'table', this.family, this.table], { timeoutMs: 30_000 });
+    const r = await this.ctx.run([this.nft, '-j', 'list', 'table', this.family, this.table], {
+      timeoutMs: 30_000,
+    });
     if (r.code !== 0) {
       if (/No such file or directory/.test(r.stderr)) return { baseIntact: false, elements: new Map() };
       throw new SentinelError('E_SPAWN', `nftables: cannot list ${this.ref}: ${firstErrors(r.stderr)}`);

@@ -3,7 +3,7 @@
 // note so `status` can say why a backend was not chosen. Dry-run replaces every backend.
 
 import type { BackendName, RespondConfig, ResponseLevel } from '../config/types.js';
-import { UnsupportedError, errorMessage } from '../core/errors.js';
+import { errorMessage, UnsupportedError } from '../core/errors.js';
 import { CommandResponder } from './command.js';
 import type { Responder, ResponderContext } from './contract.js';
 import { DryRunResponder } from './dry-run.js';
@@ -29,21 +29,35 @@ export function buildBackend(
 ): { responder?: Responder; note?: string } {
   switch (name) {
     case 'nftables':
-      return { responder: new NftablesResponder(ctx, { table: config.nftables.table, family: config.nftables.family }) };
+      return {
+        responder: new NftablesResponder(ctx, {
+          table: config.nftables.table,
+          family: config.nftables.family,
+        }),
+      };
     case 'iptables':
       return { responder: new IptablesResponder(ctx, config.iptables) };
     case 'route':
       return { responder: new RouteResponder(ctx) };
     case 'hosts-deny': {
-      const line = config.hostsDeny.line && config.hostsDeny.line !== '' ? config.hostsDeny.line : `${config.hostsDeny.service}: $TARGET$`;
+      const line =
+        config.hostsDeny.line && config.hostsDeny.line !== ''
+          ? config.hostsDeny.line
+          : `${config.hostsDeny.service}: $TARGET$`;
       return { responder: new HostsDenyResponder({ path: config.hostsDeny.path, line }) };
     }
     case 'command': {
       const argv = config.routeCommand ?? [];
-      if (argv.length === 0) return { note: 'backend "command" listed but respond.route_command is empty: skipped' };
+      if (argv.length === 0)
+        return { note: 'backend "command" listed but respond.route_command is empty: skipped' };
       const releaseArgv = config.command.length === 0 ? config.releaseCommand : [];
       return {
-        responder: new CommandResponder(ctx, { name: ROUTE_COMMAND_RESPONDER, argv, releaseArgv, timeoutMs: config.commandTimeout }),
+        responder: new CommandResponder(ctx, {
+          name: ROUTE_COMMAND_RESPONDER,
+          argv,
+          releaseArgv,
+          timeoutMs: config.commandTimeout,
+        }),
       };
     }
     case 'dry-run':
@@ -134,7 +148,11 @@ export async function createResponders(
  * KILL_RUN_CMD_FIRST): alert → none; command → only the KILL_RUN_CMD responder; block →
  * all, with the command before the blockers when `commandFirst`, after them otherwise.
  */
-export function orderFor(level: ResponseLevel, commandFirst: boolean, responders: readonly Responder[]): Responder[] {
+export function orderFor(
+  level: ResponseLevel,
+  commandFirst: boolean,
+  responders: readonly Responder[],
+): Responder[] {
   const command = responders.filter((r) => r.name === COMMAND_RESPONDER);
   const others = responders.filter((r) => r.name !== COMMAND_RESPONDER);
   switch (level) {

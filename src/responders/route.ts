@@ -37,9 +37,13 @@ export class RouteResponder implements Responder {
   }
 
   async init(): Promise<void> {
-    const r = await this.ctx.run([this.ip, '-j', 'route', 'show', 'proto', String(this.proto)], { timeoutMs: 5000 });
+    const r = await this.ctx.run([this.ip, '-j', 'route', 'show', 'proto', String(this.proto)], {
+      timeoutMs: 5000,
+    });
     if (r.code !== 0) {
-      throw new UnsupportedError(`route: cannot run ${this.ip}: ${r.stderr.trim().split('\n')[0] || 'not found'}`);
+      throw new UnsupportedError(
+        `route: cannot run ${this.ip}: ${r.stderr.trim().split('\n')[0] || 'not found'}`,
+      );
     }
   }
 
@@ -88,7 +92,11 @@ export class RouteResponder implements Responder {
     const missing = [...wanted].filter((a) => !held.has(a));
     const orphans = [...held].filter((a) => !wanted.has(a));
     const lines = [
-      ...missing.map((a) => ({ address: a, line: `route add blackhole ${a} proto ${this.proto}`, benign: /File exists/ })),
+      ...missing.map((a) => ({
+        address: a,
+        line: `route add blackhole ${a} proto ${this.proto}`,
+        benign: /File exists/,
+      })),
       ...orphans.map((a) => this.deleteLine(a)),
     ];
     const results = await this.runBatch(lines);
@@ -125,7 +133,8 @@ export class RouteResponder implements Responder {
       timeoutMs: 60_000,
     });
     if (r.timedOut) return lines.map((l) => ({ address: l.address, ok: false, error: 'ip timed out' }));
-    if (r.code === null) return lines.map((l) => ({ address: l.address, ok: false, error: r.stderr.trim() || 'cannot run ip' }));
+    if (r.code === null)
+      return lines.map((l) => ({ address: l.address, ok: false, error: r.stderr.trim() || 'cannot run ip' }));
     const failed = new Map<number, string>();
     let pending: string[] = [];
     for (const text of r.stderr.split('\n')) {

@@ -3,7 +3,7 @@
 // group, and captured output. Every run is reported to `onRun`, so what was executed is on record.
 
 import { spawn } from 'node:child_process';
-import type { RunResult, Runner } from './contract.js';
+import type { Runner, RunResult } from './contract.js';
 
 /** Default time a program may run before its process group is killed. */
 export const DEFAULT_RUN_TIMEOUT_MS = 10_000;
@@ -63,7 +63,10 @@ function runArgv(argv: string[], input: string | undefined, timeoutMs: number): 
       timedOut = true;
       killGroup(child.pid);
       // A descendant that left our process group may hold the pipes open: do not wait for it.
-      setTimeout(() => finish({ code: null, stdout: out.text(), stderr: err.text(), timedOut }), 1000).unref();
+      setTimeout(
+        () => finish({ code: null, stdout: out.text(), stderr: err.text(), timedOut }),
+        1000,
+      ).unref();
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));

@@ -81,8 +81,10 @@ class Parser {
   private divergence: { message: string; column: number } | undefined;
   /** A repetition right after an anchor: dfa repeats the anchor, regex ignores the operator. */
   private readonly anchorDups: Array<{ rep: EreNode & { t: 'rep' }; anchor: EreNode }> = [];
-  private readonly backrefs: Array<{ n: number; path: EreNode[] }> = [];
-  private readonly groupPaths = new Map<number, EreNode[]>();
+  private readonly backrefs: Array<{ n: number; path: EreNode[]; pos: number }> = [];
+  private readonly groupPaths = new Map<number, { path: EreNode[]; pos: number }>();
+  /** Text spans of repeated atoms that may match zero times (their groups may not take part). */
+  private readonly optionalSpans: Array<{ from: number; to: number }> = [];
   private readonly stack: EreNode[] = [];
 
   constructor(private readonly cps: number[]) {}
@@ -125,8 +127,10 @@ class Parser {
     for (;;) {
       const c = this.peek();
       if (c === undefined || c === C_PIPE || (c === C_RPAREN && depth > 0)) break;
+      const atomStart = this.i;
       const atom = this.parseAtom(depth);
       const node = this.parseClosure(atom);
+      if (node !== atom && minRepeat(node) === 0) this.optionalSpans.push({ from: atomStart, to: this.i });
       cat.items.push(node);
       if (atom.t === 'assert' && node === atom) this.skipLeadingDups(depth, true);
     }
@@ -154,7 +158,12 @@ class Parser {
       if (c === C_LBRACE) {
         this.divergence ??= { message: '"{" where an expression starts: grep\'s two engines disagree', column: start };
         if (afterAnchor) return;
-        const iv = this.parseInterval(this.i);
+        let iv: ReturnType<Parser['parseInterval']>;
+        try {
+          iv = this.parseInterval(this.i);
+        } catch {
+          throw new EreError('"{" where an expression starts: grep\'s two engines disagree', start, 'unsupported');
+        }
         if (iv.kind === 'interval') {
           this.i = iv.end;
           sawDup = true;
@@ -175,7 +184,7 @@ class Parser {
     if (c === C_LPAREN) {
       const index = ++this.groups;
       const group: EreNode & { t: 'group' } = { t: 'group', index, body: { t: 'empty' } };
-      this.groupPaths.set(index, [...this.stack, group]);
+      this.groupPaths.set(index, { path: [...this.stack, group], pos: start });
       this.stack.push(group);
       group.body = this.parseAlt(depth + 1);
       this.stack.pop();
@@ -201,7 +210,7 @@ class Parser {
       if (!this.completed.has(n)) throw new EreError('Invalid back reference', start, 'invalid');
       this.needsRegex = true;
       const node: EreNode = { t: 'backref', n };
-      this.backrefs.push({ n, path: [...this.stack, node] });
+      this.backrefs.push({ n, path: [...this.stack, node], pos: start });
       return node;
     }
     switch (ch) {
@@ -416,11 +425,8 @@ class Parser {
     };
     let first = true;
     for (;;) {
-      const elemStart = this.i;
-      let startElem = parseElement(first);
-      if (first && startElem.kind === 'char' && startElem.cp === C_RBRACK && elemStart === this.i - 1) {
-        // "]" first is an ordinary member
-      }
+      // A "]" first is an ordinary member: parseElement takes it like any character.
+      const startElem = parseElement(first);
       first = false;
       let isRange = false;
       if (startElem.kind !== 'class' && startElem.kind !== 'equiv') {
@@ -455,7 +461,6 @@ class Parser {
           }
         }
       }
-      startElem = startElem as Elem;
       if (this.i >= cps.length) throw unbalanced();
       if (cps[this.i] === C_RBRACK) {
         this.i++;
@@ -473,25 +478,32 @@ class Parser {
    * empty; glibc: fails). Accept only references to groups that take part whenever the reference does.
    */
   private checkBackrefs(): void {
+    const unsupported = (n: number, why: string): EreError =>
+      new EreError(`\\${n} refers to a group that ${why}: JS and glibc disagree there`, 0, 'unsupported');
+    const isAlt = (n: EreNode | undefined): boolean => n?.t === 'alt' && n.items.length > 1;
     for (const ref of this.backrefs) {
-      const gpath = this.groupPaths.get(ref.n);
-      if (!gpath) continue;
+      const group = this.groupPaths.get(ref.n);
+      if (!group) continue;
+      const gpath = group.path;
       let k = 0;
       while (k < gpath.length && k < ref.path.length && gpath[k] === ref.path[k]) k++;
+      if (isAlt(gpath[k - 1])) throw unsupported(ref.n, 'is in another alternative');
       for (let j = k; j < gpath.length - 1; j++) {
-        const n = gpath[j] as EreNode;
-        if (n.t === 'alt' || n.t === 'rep') {
-          throw new EreError(`\\${ref.n} refers to a group that may not take part in the match`, 0, 'unsupported');
-        }
+        if (isAlt(gpath[j])) throw unsupported(ref.n, 'sits in an alternation');
       }
-      // A group inside a repetition that also holds the reference: JS resets captures per iteration.
-      for (let j = 0; j < k; j++) {
-        if ((gpath[j] as EreNode).t === 'rep') {
-          throw new EreError(`\\${ref.n} inside a repetition with its group`, 0, 'unsupported');
-        }
+      for (const span of this.optionalSpans) {
+        const holdsGroup = span.from <= group.pos && group.pos < span.to;
+        const holdsRef = span.from <= ref.pos && ref.pos < span.to;
+        if (holdsGroup && !holdsRef) throw unsupported(ref.n, 'may match zero times');
       }
     }
   }
+}
+
+function minRepeat(node: EreNode): number {
+  let min = 1;
+  for (let n = node; n.t === 'rep'; n = n.body) min = Math.min(min, n.min);
+  return min;
 }
 
 export function parseEre(pattern: string): ParsedEre {
