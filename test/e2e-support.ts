@@ -31,6 +31,8 @@ tcp_ports = [${TRAP_TCP.join(', ')}]
 udp_ports = [${TRAP_UDP.join(', ')}]
 threshold = 1
 resolve_host = false
+provisional_ban = "0s"
+corroborate_ports = 0
 ${options.detect ?? ''}
 
 [respond]

@@ -256,6 +256,11 @@ export class Daemon {
         protocol: decision.trigger.protocol,
         mode: decision.trigger.mode,
       };
+      // An escalation (a provisional ban confirmed, a ban renewed): the new record supersedes
+      // the old one, so the store keeps one active ban per address.
+      if (this.store.activeBan(decision.source)) {
+        this.store.releaseBan(decision.source, decision.at, 'superseded', 'released');
+      }
       // The enforcement starts synchronously (insertBan, first backend call) inside ban().
       this.enforcer
         .ban(ban, level)
