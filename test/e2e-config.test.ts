@@ -13,9 +13,17 @@ import { run } from './e2e-support.js';
 
 const CASES: { name: string; text: string; expect: RegExp }[] = [
   { name: 'unknown key', text: '[detect]\nfrobnicate = 1\n', expect: /detect\.frobnicate.*\[unknown-key\]/ },
-  { name: 'wrong type', text: '[detect]\nthreshold = "three"\n', expect: /detect\.threshold.*\[wrong-type\]/ },
+  {
+    name: 'wrong type',
+    text: '[detect]\nthreshold = "three"\n',
+    expect: /detect\.threshold.*\[wrong-type\]/,
+  },
   { name: 'impossible port', text: '[detect]\ntcp_ports = [1, 65536]\n', expect: /detect\.tcp_ports.*65536/ },
-  { name: 'bad CIDR', text: '[respond]\nignore = ["192.0.2.0/33"]\n', expect: /respond\.ignore.*192\.0\.2\.0\/33/ },
+  {
+    name: 'bad CIDR',
+    text: '[respond]\nignore = ["192.0.2.0/33"]\n',
+    expect: /respond\.ignore.*192\.0\.2\.0\/33/,
+  },
   { name: 'TOML syntax', text: '[detect\nthreshold = 1\n', expect: /:\d+: / },
   {
     name: 'portsentry.conf with a bad value',
@@ -46,7 +54,8 @@ test('each kind of bad config gives its error and exit 78 (run and check-config)
       ]);
       assert.equal(started.code, 78, `${c.name}: run exit (${started.stderr})`);
       // The daemon prints the same problem lines check-config printed.
-      for (const line of checked.stderr.trim().split('\n')) assert.ok(started.stderr.includes(line), `${c.name}: ${line}`);
+      for (const line of checked.stderr.trim().split('\n'))
+        assert.ok(started.stderr.includes(line), `${c.name}: ${line}`);
     }
     const missing = run([process.execPath, BIN_PATH, 'run', '--config', join(dir, 'nope.toml')]);
     assert.equal(missing.code, 78);
@@ -62,7 +71,10 @@ test('a mode that is not implemented is a clear error naming it; bad flags are u
   try {
     const file = join(dir, 'ok.toml');
     // dry-run backend: this test must never touch the host's firewall.
-    writeFileSync(file, '[respond]\nbackends = ["dry-run"]\n[log]\nsyslog = false\n[detect]\ntcp_ports = [47001]\nudp_ports = [47001]\n');
+    writeFileSync(
+      file,
+      '[respond]\nbackends = ["dry-run"]\n[log]\nsyslog = false\n[detect]\ntcp_ports = [47001]\nudp_ports = [47001]\n',
+    );
     const common = ['--config', file, '--state', join(dir, 'state.db'), '--socket', join(dir, 'c.sock')];
     const r = run([process.execPath, BIN_PATH, 'run', '-tcp', '-stcp', '-audp', ...common], undefined, 5000);
     if (r.stderr.includes('not implemented')) {

@@ -12,7 +12,15 @@ import { test } from 'node:test';
 import { createLab, type Lab } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
 import { Store } from '../src/store/store.js';
-import { addAttackerAddresses, nftBanned, run, sleep, TRAP_TCP, tcpConnect, writeConfig } from './e2e-support.js';
+import {
+  addAttackerAddresses,
+  nftBanned,
+  run,
+  sleep,
+  TRAP_TCP,
+  tcpConnect,
+  writeConfig,
+} from './e2e-support.js';
 import { requireLab } from './lab.js';
 
 test('bans expire and grow for a repeat offender; the gateway is never banned', async (t) => {
@@ -25,7 +33,8 @@ test('bans expire and grow for a repeat offender; the gateway is never banned', 
     const scanner = '198.51.100.60';
     addAttackerAddresses(lab.attacker, [scanner]);
     const config = writeConfig(dir, {
-      respond: 'backends = ["nftables"]\nban_duration = "2s"\nban_growth = 2\nban_max = "1h"\noffence_memory = "1h"',
+      respond:
+        'backends = ["nftables"]\nban_duration = "2s"\nban_growth = 2\nban_max = "1h"\noffence_memory = "1h"',
     });
     daemon = await LabDaemon.start(lab.target, ['--config', config], join(dir, 'control.sock'));
     // The attacker namespace is the target's default gateway: probes from it are never banned.
@@ -78,7 +87,9 @@ test('kill -9 mid-scan, then restart: no lost ban, no duplicate, no orphan', asy
     const script = `const net=require('node:net');const src=${JSON.stringify(scanners)};const ports=${JSON.stringify(TRAP_TCP)};
 src.forEach((a,i)=>setTimeout(()=>{for(const p of ports){const s=net.connect({host:'${lab.targetV4}',port:p,localAddress:a});
 s.setTimeout(500,()=>s.destroy());s.on('connect',()=>s.destroy());s.on('error',()=>{});}},i*40));setTimeout(()=>process.exit(0),src.length*40+1500);`;
-    const scan = spawn('ip', ['netns', 'exec', lab.attacker, process.execPath, '-e', script], { stdio: 'ignore' });
+    const scan = spawn('ip', ['netns', 'exec', lab.attacker, process.execPath, '-e', script], {
+      stdio: 'ignore',
+    });
     const scanDone = new Promise((r) => scan.once('exit', r));
     await daemon.waitFor((e) => e.event === 'ban', 20_000);
     await sleep(60);
@@ -100,7 +111,19 @@ s.setTimeout(500,()=>s.destroy());s.on('connect',()=>s.destroy());s.on('error',(
       evidence: null,
     });
     store.close();
-    run(['ip', 'netns', 'exec', lab.target, 'nft', 'add', 'element', 'inet', 'portsentinel', 'ban4', '{ 192.0.2.202 }']);
+    run([
+      'ip',
+      'netns',
+      'exec',
+      lab.target,
+      'nft',
+      'add',
+      'element',
+      'inet',
+      'portsentinel',
+      'ban4',
+      '{ 192.0.2.202 }',
+    ]);
 
     daemon = await LabDaemon.start(lab.target, ['--config', config], socket);
     const check = Store.open(join(dir, 'state.db'), { readonly: true });
@@ -112,7 +135,11 @@ s.setTimeout(500,()=>s.destroy());s.on('connect',()=>s.destroy());s.on('error',(
     }
     const inKernel = nftBanned(lab.target);
     assert.ok(active.includes(lost), 'the crash-window ban is in the store');
-    assert.deepEqual(inKernel, [...active].sort(), 'kernel holds exactly the active bans (no orphan, none lost)');
+    assert.deepEqual(
+      inKernel,
+      [...active].sort(),
+      'kernel holds exactly the active bans (no orphan, none lost)',
+    );
     assert.equal(new Set(inKernel).size, inKernel.length, 'no duplicates');
     assert.ok(!inKernel.includes('192.0.2.202'), 'orphan removed');
     assert.ok(active.length >= 2, `some scanners were banned before the kill (${active.join(' ')})`);

@@ -149,7 +149,7 @@ export function startService(ns: string, port: number): { stop(): void } {
       ns,
       process.execPath,
       '-e',
-      `require('node:net').createServer((s)=>s.end('hello\\n')).listen(${port},'::')`,
+      `require('node:net').createServer((s)=>{s.on('error',()=>{});s.end('hello\\n')}).listen(${port},'::')`,
     ],
     { stdio: 'ignore' },
   );

@@ -21,13 +21,15 @@ export const CUSTOM_RULES: Record<string, string> = {
   'violations.ignore.d/local-site': 'FAILED test\n',
   'violations.ignore.d/kern': 'promiscuous\n',
   'ignore.d.paranoid/cron': 'CRON\\[[0-9]+\\]: pam_unix\\(cron:session\\)\n',
-  'ignore.d.paranoid/sshd': 'sshd\\[[0-9]+\\]: Accepted publickey\nsshd\\[[0-9]+\\]: pam_unix\\(sshd:session\\)\n',
+  'ignore.d.paranoid/sshd':
+    'sshd\\[[0-9]+\\]: Accepted publickey\nsshd\\[[0-9]+\\]: pam_unix\\(sshd:session\\)\n',
   'ignore.d.server/cron': 'CRON\\[[0-9]+\\]: \\(root\\) CMD\n',
   'ignore.d.server/systemd': 'systemd(-logind)?\\[[0-9]+\\]: \n',
   'ignore.d.server/local': 'myapp\\[\n',
   'ignore.d.server/notes.bak': '.*\n',
   'ignore.d.server/.hidden': '.*\n',
-  'ignore.d.server/sshd': 'sshd\\[[0-9]+\\]: (Invalid user|Connection closed|Received disconnect|Disconnected from)\n',
+  'ignore.d.server/sshd':
+    'sshd\\[[0-9]+\\]: (Invalid user|Connection closed|Received disconnect|Disconnected from)\n',
   'ignore.d.workstation/postfix': 'postfix/\n',
   'ignore.d.workstation/sudo': 'sudo: pam_unix\n',
 };

@@ -14,7 +14,13 @@ import { generateLogLines } from '../src/logcheck/gen-logs.js';
 import { renderReport } from '../src/logcheck/report.js';
 import { type CompileRules, loadRuleDirs } from '../src/logcheck/rule-dirs.js';
 import { CORNER_LINES, CUSTOM_RULES, compileSimple } from './logcheck-custom-rules.js';
-import { prepareRealRun, type RealRun, realLogcheckMissing, runRealLogcheck, writeRuleTree } from './logcheck-real.js';
+import {
+  prepareRealRun,
+  type RealRun,
+  realLogcheckMissing,
+  runRealLogcheck,
+  writeRuleTree,
+} from './logcheck-real.js';
 
 const LEVELS: ReportLevel[] = ['paranoid', 'server', 'workstation'];
 

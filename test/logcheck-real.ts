@@ -96,7 +96,10 @@ function argsFor(run: RealRun, o: RealOptions): string[] {
 }
 
 /** Runs logcheck synchronously; returns its stdout (the report, or "" when nothing to report). */
-export function runRealLogcheck(run: RealRun, o: RealOptions): { stdout: string; stderr: string; status: number } {
+export function runRealLogcheck(
+  run: RealRun,
+  o: RealOptions,
+): { stdout: string; stderr: string; status: number } {
   const r = spawnSync('/usr/sbin/runuser', argsFor(run, o), {
     encoding: 'utf8',
     maxBuffer: 1 << 30,

@@ -7,8 +7,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { SMTPServer } from 'smtp-server';
 import { defaultConfig } from '../src/config/defaults.js';
 import type { LogcheckConfig, MailAttach } from '../src/config/types.js';
@@ -132,7 +132,13 @@ describe('logcheck report over SMTP', () => {
     ];
     writeFileSync(log, Buffer.concat([Buffer.from(`${evil.join('\n')}\n`), Buffer.from([0xff, 0xfe, 0x0a])]));
     const before = received.length;
-    const r = await runLogcheck({ config: config(), store: undefined, logfile: log, host: 'web01', compile: compileSimple });
+    const r = await runLogcheck({
+      config: config(),
+      store: undefined,
+      logfile: log,
+      host: 'web01',
+      compile: compileSimple,
+    });
     assert.ok(r.report);
     assert.equal(received.length, before + 1);
     const raw = received[received.length - 1]!.raw;
@@ -153,13 +159,20 @@ describe('logcheck report over SMTP', () => {
       const log = join(dir, `attach-${attach}.log`);
       writeFileSync(log, 'Jun  4 03:00:00 web01 app[1]: attached line\n');
       const before = received.length;
-      await runLogcheck({ config: config(attach), store: undefined, logfile: log, host: 'web01', compile: compileSimple });
+      await runLogcheck({
+        config: config(attach),
+        store: undefined,
+        logfile: log,
+        host: 'web01',
+        compile: compileSimple,
+      });
       assert.equal(received.length, before + 1);
       const raw = received[received.length - 1]!.raw;
       assert.match(raw, /Report attached/);
       const name = attach === 'attach' ? 'logcheck_report' : 'logcheck_report\\.gz';
       assert.match(raw, new RegExp(`filename=${name}\\r?$`, 'm'));
-      const b64 = new RegExp(`filename=${name}\\r?\\n\\r?\\n([A-Za-z0-9+/=\\r\\n]+?)\\r?\\n--`).exec(raw)?.[1] ?? '';
+      const b64 =
+        new RegExp(`filename=${name}\\r?\\n\\r?\\n([A-Za-z0-9+/=\\r\\n]+?)\\r?\\n--`).exec(raw)?.[1] ?? '';
       let bytes = Buffer.from(b64.replace(/\r?\n/g, ''), 'base64');
       if (attach === 'gzip') {
         assert.match(raw, /application\/x-gzip/);

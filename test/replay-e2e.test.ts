@@ -21,14 +21,15 @@ const NMAP = ['nmap', '-n', '-Pn', '-T5', '--max-retries', '0'];
 const SERVICE_PORT = 22;
 
 /** Each scan probes its own ports (plus the real service), so a probe's port tells which scan sent it. */
-const SCANS: { args: string[]; v6?: boolean; ports: number[]; protocol: 'tcp' | 'udp'; technique: string }[] = [
-  { args: ['-sS'], ports: [21, 23], protocol: 'tcp', technique: 'syn' },
-  { args: ['-sF'], ports: [30, 31, 32, 33], protocol: 'tcp', technique: 'fin' },
-  { args: ['-sU'], ports: [50, 51, 52, 53], protocol: 'udp', technique: 'udp' },
-  { args: ['-6', '-sS'], v6: true, ports: [60, 61, 62, 63], protocol: 'tcp', technique: 'syn' },
-  // nmap -f splits the TCP header over 8-byte IPv4 fragments: only reassembly sees these SYNs.
-  { args: ['-sS', '-f'], ports: [70, 71, 72, 73], protocol: 'tcp', technique: 'syn' },
-];
+const SCANS: { args: string[]; v6?: boolean; ports: number[]; protocol: 'tcp' | 'udp'; technique: string }[] =
+  [
+    { args: ['-sS'], ports: [21, 23], protocol: 'tcp', technique: 'syn' },
+    { args: ['-sF'], ports: [30, 31, 32, 33], protocol: 'tcp', technique: 'fin' },
+    { args: ['-sU'], ports: [50, 51, 52, 53], protocol: 'udp', technique: 'udp' },
+    { args: ['-6', '-sS'], v6: true, ports: [60, 61, 62, 63], protocol: 'tcp', technique: 'syn' },
+    // nmap -f splits the TCP header over 8-byte IPv4 fragments: only reassembly sees these SYNs.
+    { args: ['-sS', '-f'], ports: [70, 71, 72, 73], protocol: 'tcp', technique: 'syn' },
+  ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -209,7 +210,9 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
     }
     assert.deepEqual([...new Set(probeKeys(first))].sort(), [...expected].sort(), diag);
     assert.ok(
-      !first.records.some((x) => x.type === 'probe' && x.event.protocol === 'tcp' && x.event.port === SERVICE_PORT),
+      !first.records.some(
+        (x) => x.type === 'probe' && x.event.protocol === 'tcp' && x.event.port === SERVICE_PORT,
+      ),
       'the real service is never a probe',
     );
     assert.equal(first.truncatedRecords, 0);
@@ -222,7 +225,11 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
       assert.equal(x.decision.dryRun, true, 'replay enforces nothing');
     }
     const techniques = (source: string) =>
-      new Set(first.records.flatMap((x) => (x.type === 'summary' && x.summary.source === source ? x.summary.techniques : [])));
+      new Set(
+        first.records.flatMap((x) =>
+          x.type === 'summary' && x.summary.source === source ? x.summary.techniques : [],
+        ),
+      );
     assert.deepEqual([...techniques(lab.attackerV4)].sort(), ['fin', 'syn', 'udp']);
     assert.deepEqual([...techniques(lab.attackerV6)], ['syn']);
 
@@ -252,7 +259,11 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
     // Cut inside the file header, garbage, empty: a coded error naming the problem.
     const bad: [string, Uint8Array, RegExp][] = [
       ['header.pcap', bytes.subarray(0, 10), /truncated pcap header/],
-      ['garbage.pcap', Buffer.from('GET / HTTP/1.1\r\nHost: example\r\n\r\n'.repeat(20)), /not a pcap or pcapng/],
+      [
+        'garbage.pcap',
+        Buffer.from('GET / HTTP/1.1\r\nHost: example\r\n\r\n'.repeat(20)),
+        /not a pcap or pcapng/,
+      ],
       ['empty.pcap', new Uint8Array(0), /empty file/],
     ];
     for (const [name, content, message] of bad) {

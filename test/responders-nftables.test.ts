@@ -32,7 +32,7 @@ test('nftTimeout spells long durations so nft accepts them', () => {
 
 test('the base ruleset only touches what the backend owns', () => {
   const script = nftablesBaseRuleset('portsentinel');
-  assert.match(script, /add set inet portsentinel ban4 \{ type ipv4_addr; flags timeout; \}/);
+  assert.match(script, /add set inet portsentinel ban4 \{ type ipv4_addr; flags dynamic,timeout; \}/);
   assert.doesNotMatch(script, /flush table|delete table|flush ruleset/);
   assert.throws(() => nftablesBaseRuleset('bad name; flush ruleset'), /not a valid nftables table name/);
 });

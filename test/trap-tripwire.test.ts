@@ -7,16 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { parseCidr } from '../src/core/address.js';
+import { NFT_SET_V4, NFT_SET_V6, nftablesBaseRuleset } from '../src/responders/nftables.js';
 import { trapRuleset } from '../src/sensors/packet/trap-ruleset.js';
 import { createLab, nsExec, requireLab } from './lab.js';
 
-const BASE = `add table inet pst
-add set inet pst ban4 { type ipv4_addr; flags dynamic,timeout; }
-add set inet pst ban6 { type ipv6_addr; flags dynamic,timeout; }
-add chain inet pst ban { type filter hook prerouting priority -300; policy accept; }
-add rule inet pst ban ip saddr @ban4 drop
-add rule inet pst ban ip6 saddr @ban6 drop
-`;
+const BASE = nftablesBaseRuleset('pst');
 
 function listen(ns: string, port: number): ReturnType<typeof spawn> {
   const code = `require('net').createServer(s=>{s.end('hello\\n')}).listen(${port}, '::')`;
@@ -46,8 +41,8 @@ test('trap ruleset: nmap -sS learns no open port, scanner banned at its first pr
       udpPorts: Array.from({ length: 1024 }, (_, i) => i + 1),
       provisionalBanSeconds: 30,
       evidenceRate: 10,
-      banSet4: 'ban4',
-      banSet6: 'ban6',
+      banSet4: NFT_SET_V4,
+      banSet6: NFT_SET_V6,
     };
     nsExec(lab.target, ['nft', '-f', '-'], BASE + trapRuleset(options));
     // Re-applying (a restart or reload) works, even once the rules have made the sets dynamic.

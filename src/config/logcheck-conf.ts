@@ -60,6 +60,16 @@ interface Assignment {
 
 type Unquoted = { value: string; expansion: boolean } | { error: string };
 
+/** Index of the `)` closing the `(` at `open`, or -1. */
+function closingParen(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
 /** Undoes shell quoting of one word (the right-hand side of an assignment). */
 function unquote(raw: string): Unquoted {
   let out = '';
@@ -102,6 +112,15 @@ function unquote(raw: string): Unquoted {
       i += 2;
       continue;
     }
+    // A command substitution is one word for the shell; here it is kept as literal text.
+    if (ch === '`' || (ch === '$' && raw[i + 1] === '(')) {
+      const end = ch === '`' ? raw.indexOf('`', i + 1) : closingParen(raw, i + 1);
+      if (end === -1) return { error: 'unterminated command substitution' };
+      out += raw.slice(i, end + 1);
+      expansion = true;
+      i = end + 1;
+      continue;
+    }
     if (ch === ' ' || ch === '\t' || ch === ';') {
       // End of the word; only a comment may follow.
       const rest = raw.slice(i).replace(/^[\s;]+/, '');
@@ -136,7 +155,7 @@ function assignments(text: string, file: string, problems: ConfigProblem[]): Ass
     }
     const u = unquote(m[2]!);
     if ('error' in u) {
-      problems.push({ path: m[1]!, file, line, code: 'bad-value', message: `${m[1]}: ${u.error}` });
+      problems.push({ path: m[1]!, file, line, code: 'bad-value', message: u.error });
       return;
     }
     out.push({ key: m[1]!, value: u.value, line, expansion: u.expansion });

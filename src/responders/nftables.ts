@@ -60,8 +60,10 @@ export function nftablesBaseRuleset(table: string, family: 'inet' = 'inet'): str
   const t = `${family} ${table}`;
   return [
     `add table ${t}`,
-    `add set ${t} ${NFT_SET_V4} { type ipv4_addr; flags timeout; }`,
-    `add set ${t} ${NFT_SET_V6} { type ipv6_addr; flags timeout; }`,
+    // `dynamic`: trap mode's kernel rules add to these sets (`add @ban4 {...}`), which makes the
+    // kernel mark them dynamic; re-declaring them without the flag then fails ("File exists").
+    `add set ${t} ${NFT_SET_V4} { type ipv4_addr; flags dynamic,timeout; }`,
+    `add set ${t} ${NFT_SET_V6} { type ipv6_addr; flags dynamic,timeout; }`,
     `add chain ${t} ${NFT_BAN_CHAIN} { type filter hook prerouting priority ${NFT_BAN_PRIORITY}; policy accept; }`,
     `flush chain ${t} ${NFT_BAN_CHAIN}`,
     `add rule ${t} ${NFT_BAN_CHAIN} ip saddr @${NFT_SET_V4} counter drop`,
