@@ -12,7 +12,7 @@ import type { ReportLevel } from '../src/config/types.js';
 import { Classifier } from '../src/logcheck/engine.js';
 import { generateLogLines } from '../src/logcheck/gen-logs.js';
 import { renderReport } from '../src/logcheck/report.js';
-import { type CompileRules, loadRuleDirs } from '../src/logcheck/rule-dirs.js';
+import { type CompileRules, compileEre, loadRuleDirs } from '../src/logcheck/rule-dirs.js';
 import { CORNER_LINES, CUSTOM_RULES, compileSimple } from './logcheck-custom-rules.js';
 import {
   prepareRealRun,
@@ -57,7 +57,7 @@ describe('differential: custom rules vs logcheck 1.4.2', { skip: missing }, () =
   let root: string;
   let ruleDir: string;
   let run: RealRun;
-  const lines = [...CORNER_LINES, ...generateLogLines(3000, { seed: 7, sentinel: false })];
+  const lines = [...CORNER_LINES, ...generateLogLines(1500, { seed: 7, sentinel: false })];
   // Reverse a chunk so the sort has work to do.
   lines.push(...[...generateLogLines(300, { seed: 8, sentinel: false })].reverse());
 
@@ -109,6 +109,44 @@ describe('differential: custom rules vs logcheck 1.4.2', { skip: missing }, () =
       assert.equal(oursFor(quiet, r2.logPath, ruleDir, compileSimple, { level: 'server' }), '');
     } finally {
       r2.cleanup();
+    }
+  });
+});
+
+describe('differential: Debian logcheck-database (/etc/logcheck) vs logcheck 1.4.2', { skip: missing }, () => {
+  let run: RealRun;
+  // Sentinel lines included: without portsentinel's own rule they are classified as logcheck does.
+  const lines = [...CORNER_LINES, ...generateLogLines(4000, { seed: 11 })];
+
+  before(() => {
+    run = prepareRealRun(`${lines.join('\n')}\n`, 'auth.log');
+  });
+  after(() => run?.cleanup());
+
+  for (const level of LEVELS) {
+    test(`${level}: same report with the ERE translator`, () => {
+      const real = runRealLogcheck(run, { ruleDir: '/etc/logcheck', level });
+      assert.equal(real.status, 0, real.stderr);
+      assert.match(real.stdout, /System Events/);
+      const ours = oursFor(lines, run.logPath, '/etc/logcheck', compileEre, { level });
+      assert.equal(ours, real.stdout);
+    });
+  }
+
+  test('a rule file grep rejects empties what it filters, as in logcheck', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ps-lc-broken-'));
+    chmodSync(root, 0o755);
+    try {
+      const dir = writeRuleTree(join(root, 'rules'), {
+        ...CUSTOM_RULES,
+        'ignore.d.server/broken': 'valid-looking\nunclosed(group\n',
+      });
+      const real = runRealLogcheck(run, { ruleDir: dir, level: 'server' });
+      assert.equal(real.status, 0, real.stderr);
+      assert.doesNotMatch(real.stdout, /System Events/);
+      assert.equal(oursFor(lines, run.logPath, dir, compileEre, { level: 'server' }), real.stdout);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

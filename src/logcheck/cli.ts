@@ -14,9 +14,8 @@ import { loadConfig } from '../config/load.js';
 import type { LogcheckConfig, ReportLevel } from '../config/types.js';
 import { errorMessage, SentinelError } from '../core/errors.js';
 import { Store } from '../store/store.js';
-import { loadCompiler } from './compile.js';
 import type { DeliveryResult, OutgoingReport } from './mailer.js';
-import { type CompileRules, loadRuleDirs, type RuleLine } from './rule-dirs.js';
+import { type CompileRules, compileEre, loadRuleDirs } from './rule-dirs.js';
 import { runLogcheck } from './run.js';
 import { safeLine } from './safe-text.js';
 import { testRules } from './test-rules.js';
@@ -29,7 +28,6 @@ const EXIT_USAGE = 64;
 /** Injection points for tests; the real CLI uses none. */
 export interface LogcheckCliDeps {
   compile?: CompileRules;
-  ownRules?: RuleLine[];
   out?: NodeJS.WritableStream;
   err?: (text: string) => void;
   deliver?: (report: OutgoingReport) => Promise<DeliveryResult>;
@@ -246,7 +244,6 @@ export async function runLogcheckCli(argv: string[], deps: LogcheckCliDeps = {})
       throw new SentinelError('E_IO', `${logfile} does not exist or could not be read`);
     }
     const host = o.values.get('H') ?? deps.host ?? systemHostName(cfg.fqdn);
-    const compile = deps.compile ?? (await loadCompiler());
     debug(`logcheck: level=${cfg.reportLevel} rules=${cfg.rulesDir} store=${storePath} test=${test}`);
     const result = await runLogcheck({
       config: cfg,
@@ -259,8 +256,8 @@ export async function runLogcheckCli(argv: string[], deps: LogcheckCliDeps = {})
       stdout: o.flags.has('o'),
       reboot: o.flags.has('R'),
       host,
-      compile,
-      ownRules: noSentinel ? undefined : deps.ownRules,
+      ...(deps.compile && { compile: deps.compile }),
+      bundledRules: !noSentinel,
       ...(deps.now && { now: deps.now }),
       out,
       ...(deps.deliver && { deliver: deps.deliver }),
@@ -289,12 +286,13 @@ function lockNextTo(storePath: string, test: boolean): string | undefined {
   return join(dir, 'logcheck.lock');
 }
 
-export const TEST_RULES_USAGE = `usage: portsentinel test-rules LOG [--rules DIR] [--level paranoid|server|workstation] [--json]
+export const TEST_RULES_USAGE = `usage: portsentinel test-rules LOG [--rules DIR] [--level paranoid|server|workstation] [--json] [--no-sentinel]
 Shows, for every line of LOG, the report section it lands in and every rule that matched it
 (file:line), then how many lines each rule matched and the lines no rule matched.
  --rules DIR   rules directory (default /etc/logcheck)
  --level L     report level (default server)
  --json        one JSON document instead of text
+ --no-sentinel without portsentinel's own rule (exactly logcheck's rules)
 `;
 
 /** `portsentinel test-rules LOG ...`; returns the exit status. */
@@ -313,7 +311,7 @@ export async function runTestRulesCli(argv: string[], deps: LogcheckCliDeps = {}
     return EXIT_OK;
   }
   for (const name of o.long.keys()) {
-    if (!['rules', 'level', 'json', 'help'].includes(name)) {
+    if (!['rules', 'level', 'json', 'help', 'no-sentinel'].includes(name)) {
       err(`portsentinel test-rules: unknown option --${name}`);
       return EXIT_USAGE;
     }
@@ -334,12 +332,12 @@ export async function runTestRulesCli(argv: string[], deps: LogcheckCliDeps = {}
     const text = readFileSync(log, 'utf8');
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    const compile = deps.compile ?? (await loadCompiler());
+    const compile = deps.compile ?? compileEre;
     const loaded = loadRuleDirs(ruleDir, {
       level,
       supportCrackingIgnore: false,
       compile,
-      ...(deps.ownRules && { own: deps.ownRules }),
+      bundled: !o.long.has('no-sentinel'),
     });
     for (const p of loaded.problems) err(`${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
     const r = testRules(lines, loaded, compile, ruleDir);

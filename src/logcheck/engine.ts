@@ -29,13 +29,32 @@ export interface LineMatcher {
 export interface RuleFileMatcher extends LineMatcher {
   /** File name (run-parts valid), e.g. `kernel`, `logcheck`, `local-site`. */
   name: string;
+  /**
+   * GNU grep rejects a pattern of this file, so logcheck's `grep -f FILE` fails as a whole: as a
+   * section's rules it reports nothing; as a filter (`grep -v -f`) its empty output removes EVERY
+   * line. Reproduced because that is what logcheck does; the loader reports the pattern.
+   */
+  grepRejectsFile?: boolean;
 }
 
 /** One cleaned rule directory: its files in glob (byte) order, and a matcher for all of them. */
 export interface RuleDirMatcher {
   files: RuleFileMatcher[];
-  /** True when any file of the directory matches (a fast pre-filter). */
+  /** True when any usable file of the directory matches (a fast pre-filter). */
   any: LineMatcher;
+  /** Some file has `grepRejectsFile`: as a filter, the directory removes every line. */
+  grepRejectsSome?: boolean;
+}
+
+/** The file used as logcheck's `grep -v -f` filter: does it remove the line? */
+function removes(f: RuleFileMatcher, line: string): boolean {
+  return f.grepRejectsFile === true || f.matchAny(line);
+}
+
+/** The directory used as a filter (every file in turn): does it remove the line? */
+function dirRemoves(d: RuleDirMatcher | undefined, line: string): boolean {
+  if (d === undefined) return false;
+  return d.grepRejectsSome === true || d.any.matchAny(line);
 }
 
 /** The rule directories of one run; `undefined` = the directory does not exist. */
@@ -47,11 +66,6 @@ export interface RuleDirs {
   violationsIgnore?: RuleDirMatcher | undefined;
   /** ignore.d.<level> for the report level and the stricter ones, merged by file name. */
   ignore?: RuleDirMatcher | undefined;
-  /**
-   * portsentinel's own rules: lines they match are Security Events (section "for portsentinel")
-   * unless an alert already took them. The one intended difference from logcheck; undefined = none.
-   */
-  own?: LineMatcher | undefined;
 }
 
 export interface EngineOptions {
@@ -66,7 +80,7 @@ export interface EngineOptions {
 }
 
 export interface ReportSection {
-  /** `attack` (cracking.d), `security` (violations.d, own rules) or `system`. */
+  /** `attack` (cracking.d), `security` (violations.d) or `system`. */
   category: 'attack' | 'security' | 'system';
   /** Rule file name the section is for; undefined = the `logcheck` file or System Events. */
   file: string | undefined;
@@ -82,9 +96,6 @@ export interface ClassifyResult {
   /** Lines reported at least once. */
   linesReported: number;
 }
-
-/** The section name logcheck uses for the portsentinel rules' own section. */
-export const OWN_RULES_SECTION = 'portsentinel';
 
 // ---- text helpers (exactly the tools' semantics in a C.UTF-8 locale) ------------------------
 
@@ -198,7 +209,6 @@ export class Classifier {
   private readonly sections: ReportSection[] = [];
   private readonly crackingPass: RaisePass | undefined;
   private readonly violationsPass: RaisePass | undefined;
-  private readonly ownSection: number;
   private readonly kept: Kept[] = [];
   /** SORTUNIQ: raw lines already seen among the kept ones (unreported duplicates need no memory). */
   private readonly seenRaw = new Set<string>();
@@ -224,11 +234,6 @@ export class Classifier {
     this.violationsPass = rules.violations
       ? this.pass(rules.violations, rules.violationsIgnore ?? emptyDir(), 'security')
       : undefined;
-    this.ownSection = -1;
-    if (rules.own) {
-      this.ownSection = this.sections.length;
-      this.sections.push({ category: 'security', file: OWN_RULES_SECTION, lines: [] });
-    }
     this.sections.push({ category: 'system', file: undefined, lines: [] });
   }
 
@@ -254,16 +259,18 @@ export class Classifier {
     const files = p.raise.files;
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
-      if (!f.matchAny(line)) continue;
+      if (f.grepRejectsFile || !f.matchAny(line)) continue;
       if (p.ignore) {
-        if (p.ignoreByName.get(f.name)?.matchAny(line)) continue;
-        if (p.ignoreByName.get(`logcheck-${f.name}`)?.matchAny(line)) continue;
+        const own = p.ignoreByName.get(f.name);
+        if (own && removes(own, line)) continue;
+        const prefixed = p.ignoreByName.get(`logcheck-${f.name}`);
+        if (prefixed && removes(prefixed, line)) continue;
       }
       if (f.name === 'logcheck') {
-        if (p.ignore && p.ignore.files.length > 0 && p.ignore.any.matchAny(line)) continue;
-        if (p.others.some((o) => o.matchAny(line))) continue;
+        if (p.ignore && p.ignore.files.length > 0 && dirRemoves(p.ignore, line)) continue;
+        if (p.others.some((o) => removes(o, line))) continue;
       }
-      if (p.locals.some((l) => l.matchAny(line))) continue;
+      if (p.locals.some((l) => removes(l, line))) continue;
       out.push(p.sectionOf[i]!);
     }
   }
@@ -282,9 +289,8 @@ export class Classifier {
     const text = stripped;
     const sections: number[] = [];
     if (this.crackingPass) this.runPass(this.crackingPass, text, sections);
-    const alerted = sections.length > 0;
     const deferredSecurity: number[] = [];
-    const crackingMatch = this.rules.cracking?.any.matchAny(text) ?? false;
+    const crackingMatch = dirRemoves(this.rules.cracking, text);
     if (this.violationsPass) {
       const sec: number[] = [];
       this.runPass(this.violationsPass, text, sec);
@@ -293,16 +299,11 @@ export class Classifier {
       if (crackingMatch) deferredSecurity.push(...sec);
       else sections.push(...sec);
     }
-    const violationMatch = this.rules.violations?.any.matchAny(text) ?? false;
-    let ownMatch = false;
-    if (this.ownSection >= 0 && !alerted && !crackingMatch && this.rules.own!.matchAny(text)) {
-      sections.push(this.ownSection);
-      ownMatch = true;
-    }
+    const violationMatch = dirRemoves(this.rules.violations, text);
     let system = false;
     let systemIfNotSecurity = false;
-    const ignored = this.rules.ignore !== undefined && this.rules.ignore.any.matchAny(text);
-    if (!ignored && !crackingMatch && !ownMatch) {
+    const ignored = dirRemoves(this.rules.ignore, text);
+    if (!ignored && !crackingMatch) {
       if (!violationMatch) system = true;
       else if (this.opts.keepExcusedViolations) systemIfNotSecurity = true;
     }

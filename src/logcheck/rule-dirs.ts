@@ -1,22 +1,16 @@
-// Reads a logcheck rule directory tree the way logcheck's `cleanrules` does and hands the engine
-// compiled matchers: run-parts-valid file names only (`^[A-Za-z0-9_-]+$`, regular files), lines
-// that are blank (`^[[:space:]]*$`) or start with `#` dropped, ignore.d.<level> for the level and
-// every stricter one merged into one set of files, same-named files concatenated. Pattern
-// translation (POSIX ERE → JS) belongs to the compiler passed in (rules/matcher.ts).
+// Binds the rule loader (rules/load.ts: logcheck's cleanrules, run-parts names, level merging) and
+// the ERE compiler (rules/matcher.ts) to the engine's matchers: one matcher per rule file and one
+// per directory. Also reads header.txt/footer.txt and notes whether cracking.ignore.d exists
+// (logcheck skips the alert pass when SUPPORT_CRACKING_IGNORE=1 and it does not).
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReportLevel } from '../config/types.js';
 import type { LineMatcher, RuleDirMatcher, RuleDirs, RuleFileMatcher } from './engine.js';
+import { BUNDLED_RULES_DIR, loadRuleDirs as loadRuleSets, type Rule, type RuleFile } from './rules/load.js';
+import { compileRules } from './rules/matcher.js';
 
-export interface RuleLine {
-  pattern: string;
-  file: string;
-  line: number;
-}
-
-/** Compiles rule lines into a matcher; `problems` names each rule it could not translate. */
-export type CompileRules = (rules: RuleLine[]) => { matcher: LineMatcher; problems: RuleProblem[] };
+export type RuleLine = Rule;
 
 export interface RuleProblem {
   file: string;
@@ -24,101 +18,33 @@ export interface RuleProblem {
   message: string;
 }
 
+/** Compiles rule lines into one matcher (injectable: tests use a plain RegExp compiler). */
+export type CompileRules = (rules: RuleLine[]) => { matcher: LineMatcher; problems: RuleProblem[] };
+
+/** The project's ERE translator, indexed by program tag. */
+export const compileEre: CompileRules = (rules) => {
+  const m = compileRules(rules);
+  return {
+    matcher: m,
+    problems: m.problems.map((p) => ({ file: p.rule.file, line: p.rule.line, message: p.reason })),
+  };
+};
+
 export interface LoadedRules {
   dirs: RuleDirs;
   problems: RuleProblem[];
-  /** Every rule file read, with its rules: for test-rules (which file:line took a line). */
+  /** Every rule file, with its rules: for test-rules (which file:line took a line). */
   files: { dir: keyof RuleDirs; name: string; rules: RuleLine[] }[];
   header: string | undefined;
   footer: string | undefined;
 }
 
-/** run-parts' default (non-LSB) name filter. */
-export const RUN_PARTS_NAME = /^[A-Za-z0-9_-]+$/;
-
-/** Levels whose ignore.d directories apply at `level` (logcheck's REPORTLEVELS). */
-export function levelsFor(level: ReportLevel): ReportLevel[] {
-  if (level === 'workstation') return ['workstation', 'server', 'paranoid'];
-  if (level === 'server') return ['server', 'paranoid'];
-  return ['paranoid'];
-}
-
-/** Code point (C.UTF-8 glob) order. */
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-/** Dropped by cleanrules: `^[[:space:]]*$|^#`. */
-function isBlankOrComment(line: string): boolean {
-  return line.startsWith('#') || /^[\t\n\v\f\r \u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]*$/.test(line);
-}
-
-/** Cleaned rule lines of one file (line numbers are the file's own, 1-based). */
-export function cleanRuleText(text: string, file: string): RuleLine[] {
-  const out: RuleLine[] = [];
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => {
-    if (!isBlankOrComment(l)) out.push({ pattern: l, file, line: i + 1 });
-  });
-  return out;
-}
-
-/**
- * Reads one directory (or several merged, e.g. ignore.d levels) into name → rule lines; undefined
- * when none of them exists (logcheck then skips that pass).
- */
-export function readRuleDir(paths: string[]): Map<string, RuleLine[]> | undefined {
-  let exists = false;
-  const files = new Map<string, RuleLine[]>();
-  for (const dir of paths) {
-    let names: string[];
-    try {
-      if (!statSync(dir).isDirectory()) continue;
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    exists = true;
-    for (const name of names.sort(byteOrder)) {
-      if (!RUN_PARTS_NAME.test(name)) continue;
-      const path = join(dir, name);
-      let st: ReturnType<typeof statSync>;
-      try {
-        st = statSync(path);
-      } catch {
-        continue;
-      }
-      if (!st.isFile()) continue;
-      const rules = cleanRuleText(readFileSync(path, 'utf8'), path);
-      const prev = files.get(name);
-      if (prev) prev.push(...rules);
-      else files.set(name, rules);
-    }
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
-  if (!exists) return undefined;
-  return new Map([...files.entries()].sort((a, b) => byteOrder(a[0], b[0])));
-}
-
-function compileDir(
-  files: Map<string, RuleLine[]> | undefined,
-  compile: CompileRules,
-  problems: RuleProblem[],
-): RuleDirMatcher | undefined {
-  if (files === undefined) return undefined;
-  const out: RuleFileMatcher[] = [];
-  const all: RuleLine[] = [];
-  for (const [name, rules] of files) {
-    const c = compile(rules);
-    problems.push(...c.problems);
-    const m = c.matcher;
-    out.push({ name, matchAny: (line: string) => m.matchAny(line) });
-    all.push(...rules);
-  }
-  // The union is compiled again as one matcher (indexed by program tag) for the fast pre-filter;
-  // its problems are the same as the files' and are not repeated.
-  const any = compile(all).matcher;
-  return { files: out, any };
 }
 
 function readOptional(path: string): string | undefined {
@@ -129,35 +55,55 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-/** Loads `ruleDir` (e.g. /etc/logcheck) for `level`, as logcheck's cleanrules would. */
+function compileDir(files: RuleFile[], compile: CompileRules): RuleDirMatcher {
+  const out: RuleFileMatcher[] = files.map((f) => {
+    const m = compile(f.rules).matcher;
+    return {
+      name: f.name,
+      matchAny: (line: string) => m.matchAny(line),
+      ...(f.grepRejectsFile && { grepRejectsFile: true }),
+    };
+  });
+  // One matcher over the whole directory (indexed by program tag) as the fast pre-filter.
+  const usable = files.filter((f) => !f.grepRejectsFile).flatMap((f) => f.rules);
+  return { files: out, any: compile(usable).matcher, grepRejectsSome: files.some((f) => f.grepRejectsFile) };
+}
+
+/**
+ * Loads `ruleDir` (e.g. /etc/logcheck) for `level`, as logcheck's cleanrules would. With
+ * `bundled`, portsentinel's own rules (rules/violations.d/portsentinel) join violations.d.
+ */
 export function loadRuleDirs(
   ruleDir: string,
-  options: { level: ReportLevel; supportCrackingIgnore: boolean; compile: CompileRules; own?: RuleLine[] },
+  options: { level: ReportLevel; supportCrackingIgnore: boolean; compile?: CompileRules; bundled?: boolean },
 ): LoadedRules {
-  const problems: RuleProblem[] = [];
-  const raw: Partial<Record<keyof RuleDirs, Map<string, RuleLine[]> | undefined>> = {
-    cracking: readRuleDir([join(ruleDir, 'cracking.d')]),
-    crackingIgnore: options.supportCrackingIgnore ? readRuleDir([join(ruleDir, 'cracking.ignore.d')]) : undefined,
-    violations: readRuleDir([join(ruleDir, 'violations.d')]),
-    violationsIgnore: readRuleDir([join(ruleDir, 'violations.ignore.d')]),
-    ignore: readRuleDir(levelsFor(options.level).map((l) => join(ruleDir, `ignore.d.${l}`))),
+  const compile = options.compile ?? compileEre;
+  const dirs = options.bundled ? [ruleDir, BUNDLED_RULES_DIR] : [ruleDir];
+  const { sets, problems } = loadRuleSets(dirs, {
+    level: options.level,
+    supportCrackingIgnore: options.supportCrackingIgnore,
+  });
+  const out: RuleDirs = {
+    cracking: compileDir(sets.cracking, compile),
+    crackingIgnore:
+      options.supportCrackingIgnore && dirs.some((d) => isDir(join(d, 'cracking.ignore.d')))
+        ? compileDir(sets.crackingIgnore, compile)
+        : undefined,
+    violations: compileDir(sets.violations, compile),
+    violationsIgnore: compileDir(sets.violationsIgnore, compile),
+    ignore: compileDir(sets.ignore, compile),
   };
-  const dirs: RuleDirs = {};
   const files: LoadedRules['files'] = [];
   for (const key of ['cracking', 'crackingIgnore', 'violations', 'violationsIgnore', 'ignore'] as const) {
-    const m = raw[key];
-    dirs[key] = compileDir(m, options.compile, problems);
-    for (const [name, rules] of m ?? []) files.push({ dir: key, name, rules });
-  }
-  if (options.own && options.own.length > 0) {
-    const c = options.compile(options.own);
-    problems.push(...c.problems);
-    dirs.own = c.matcher;
-    files.push({ dir: 'own', name: 'portsentinel', rules: options.own });
+    for (const f of sets[key]) files.push({ dir: key, name: f.name, rules: f.rules });
   }
   return {
-    dirs,
-    problems,
+    dirs: out,
+    problems: problems.map((p) => ({
+      file: p.file,
+      ...(p.line !== undefined && { line: p.line }),
+      message: `${p.kind}: ${p.reason}${p.pattern !== undefined ? ` (${p.pattern})` : ''}`,
+    })),
     files,
     header: readOptional(join(ruleDir, 'header.txt')),
     footer: readOptional(join(ruleDir, 'footer.txt')),

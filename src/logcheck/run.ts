@@ -11,7 +11,7 @@ import { type ClassifyResult, Classifier } from './engine.js';
 import { acquireRunLock } from './lock.js';
 import { type DeliveryResult, deliverReport, type OutgoingReport } from './mailer.js';
 import { type RenderedReport, renderReport } from './report.js';
-import { type CompileRules, loadRuleDirs, type RuleLine, type RuleProblem } from './rule-dirs.js';
+import { type CompileRules, loadRuleDirs, type RuleProblem } from './rule-dirs.js';
 import {
   entrySource,
   type LogfileEntry,
@@ -40,9 +40,10 @@ export interface LogcheckRunOptions {
   reboot?: boolean;
   /** Host name in the subject (-H, or the short/FQDN name). */
   host: string;
-  compile: CompileRules;
-  /** portsentinel's own rules (ident `portsentinel` lines → Security Events); none = pure logcheck. */
-  ownRules?: RuleLine[] | undefined;
+  /** Rule compiler (default: the ERE translator). */
+  compile?: CompileRules;
+  /** Add portsentinel's own rules (rules/violations.d/portsentinel); false = pure logcheck. */
+  bundledRules?: boolean;
   now?: () => number;
   out?: NodeJS.WritableStream;
   /** Replaces the mailer (tests). */
@@ -99,8 +100,8 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
     const rules = loadRuleDirs(cfg.rulesDir, {
       level: cfg.reportLevel,
       supportCrackingIgnore: cfg.supportCrackingIgnore,
-      compile: o.compile,
-      ...(o.ownRules !== undefined && { own: o.ownRules }),
+      ...(o.compile && { compile: o.compile }),
+      bundled: o.bundledRules ?? false,
     });
     const classifier = new Classifier(rules.dirs, {
       sortUniq: cfg.sortUniq,

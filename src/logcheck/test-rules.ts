@@ -24,7 +24,7 @@ export interface TestRulesResult {
   ignored: number;
 }
 
-const DIR_ORDER = ['cracking', 'crackingIgnore', 'violations', 'violationsIgnore', 'ignore', 'own'] as const;
+const DIR_ORDER = ['cracking', 'crackingIgnore', 'violations', 'violationsIgnore', 'ignore'] as const;
 
 /** Which rules match `line` (one compiled matcher per file as pre-filter, then per rule). */
 class RuleFinder {

@@ -226,22 +226,17 @@ export function programTags(ast: EreNode): string[] | undefined {
  * `null`: the line cannot match any indexed rule (no timestamp/host shape). `undefined`: not sure (test all).
  */
 export function lineTag(line: string): string | null | undefined {
+  // Rules count characters (code points); positions below are UTF-16 units: equal only without surrogates.
+  for (let k = 0; k < 33 && k < line.length; k++) {
+    const c = line.charCodeAt(k);
+    if (c >= 0xd800 && c <= 0xdfff) return undefined;
+  }
   let hostStart: number;
   if (line.charCodeAt(3) === 0x20 && line.charCodeAt(15) === 0x20) hostStart = 16;
   else if (line.charCodeAt(32) === 0x20) {
     for (let k = 0; k < 32; k++) if (line.charCodeAt(k) === 0x20) return null;
     hostStart = 33;
-  } else {
-    for (let k = 0; k < 33 && k < line.length; k++) {
-      const c = line.charCodeAt(k);
-      if (c >= 0xd800 && c <= 0xdfff) return undefined;
-    }
-    return null;
-  }
-  for (let k = 0; k < hostStart; k++) {
-    const c = line.charCodeAt(k);
-    if (c >= 0xd800 && c <= 0xdfff) return undefined; // code units ≠ code points: don't trust positions
-  }
+  } else return null;
   const sp = line.indexOf(' ', hostStart);
   if (sp <= hostStart) return null;
   let end = sp + 1;

@@ -45,8 +45,8 @@ describe('decodeFrame', () => {
     {
       name: 'nflog v4',
       link: LinkType.NFLOG,
-      frame: nflogFrame(ipPacket(syn)),
-      want: { src: '198.51.100.1', dstPort: 22 },
+      frame: nflogFrame(ipPacket(syn), 5, 'portsentinel-peer'),
+      want: { src: '198.51.100.1', dstPort: 22, logPrefix: 'portsentinel-peer' },
     },
     {
       name: 'nflog v6',

@@ -43,6 +43,8 @@ export interface DecodedPacket {
   ipOptions: boolean;
   /** The packet was reassembled from fragments (`nmap -f`). */
   reassembled: boolean;
+  /** NFLOG only: the `log prefix` of the nft rule that logged it (tells which trap rule fired). */
+  logPrefix?: string;
 }
 
 export type DecodeResult = { ok: true; packet: DecodedPacket } | { ok: false; reason: DecodeFailure };
@@ -56,6 +58,8 @@ const ETHERTYPE_QINQ_OLD = 0x9100;
 const MAX_VLAN_TAGS = 4;
 const MAX_IPV6_EXTENSION_HEADERS = 8;
 const NFULA_PAYLOAD = 9;
+const NFULA_PREFIX = 10;
+const latin1 = new TextDecoder('latin1');
 
 const fail = (reason: DecodeFailure): DecodeResult => ({ ok: false, reason });
 
@@ -145,13 +149,20 @@ function decodeNflog(frame: Uint8Array, options: DecodeOptions): DecodeResult {
   if (frame.length < 4) return fail('truncated');
   const family = frame[0]!;
   let offset = 4;
+  let prefix: string | undefined;
   while (offset + 4 <= frame.length) {
     const length = frame[offset]! | (frame[offset + 1]! << 8);
     const type = (frame[offset + 2]! | (frame[offset + 3]! << 8)) & 0x7fff;
     if (length < 4 || offset + length > frame.length) return fail('bad-nflog');
-    if (type === NFULA_PAYLOAD) {
+    if (type === NFULA_PREFIX) {
+      const value = frame.subarray(offset + 4, offset + length);
+      const nul = value.indexOf(0);
+      prefix = latin1.decode(nul >= 0 ? value.subarray(0, nul) : value);
+    } else if (type === NFULA_PAYLOAD) {
       const payload = frame.subarray(offset + 4, offset + length);
-      return decodeIp(payload, options, family === 10 ? 6 : family === 2 ? 4 : undefined);
+      const result = decodeIp(payload, options, family === 10 ? 6 : family === 2 ? 4 : undefined);
+      if (result.ok && prefix !== undefined) result.packet.logPrefix = prefix;
+      return result;
     }
     offset += (length + 3) & ~3;
   }

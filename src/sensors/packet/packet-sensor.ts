@@ -3,27 +3,27 @@
 // Malformed frames and packets that are not probes are counted by reason, never thrown.
 
 import type { ProbeEvent } from '../../core/records.js';
-import { decodeFrame } from './decode.js';
+import { type DecodedPacket, decodeFrame } from './decode.js';
 import { FragmentTable } from './fragments.js';
 import { type LiveCapture, openLiveCapture } from './live-capture.js';
 import { type ProbeScope, packetToProbe } from './probe-filter.js';
 
-export interface PacketSensorOptions {
+export interface CaptureSensorOptions {
   device: string;
   filter: string;
   scope: ProbeScope;
-  onProbe: (event: ProbeEvent) => void;
+  onProbe: (event: ProbeEvent, packet: DecodedPacket) => void;
   /** Overrides the mode the scope assigns (trap mode reports mode `trap`). */
   mode?: ProbeEvent['mode'];
 }
 
-export interface PacketSensor {
+export interface CaptureSensor {
   capture: LiveCapture;
   counters(): Record<string, number>;
   close(): void;
 }
 
-export function startPacketSensor(options: PacketSensorOptions): PacketSensor {
+export function startCaptureSensor(options: CaptureSensorOptions): CaptureSensor {
   const fragments = new FragmentTable();
   const counts: Record<string, number> = {};
   const bump = (key: string) => {
@@ -46,7 +46,7 @@ export function startPacketSensor(options: PacketSensorOptions): PacketSensor {
       }
       bump('probes');
       if (options.mode) outcome.event.mode = options.mode;
-      options.onProbe(outcome.event);
+      options.onProbe(outcome.event, decoded.packet);
     },
   });
   return {

@@ -20,6 +20,11 @@
 import type { Cidr } from '../../core/address.js';
 import { formatCidr } from '../../core/address.js';
 
+/** NFLOG prefixes: which trap rule handed a packet over (see packetToProbe's callers). */
+export const TRAP_PREFIX = 'portsentinel-trap';
+export const PEER_PREFIX = 'portsentinel-peer';
+export const BANNED_PREFIX = 'portsentinel-banned';
+
 export interface TrapRulesetOptions {
   table: string;
   nflogGroup: number;
@@ -62,7 +67,8 @@ export function trapRuleset(o: TrapRulesetOptions): string {
   const udp = portIntervals(o.udpPorts);
   // queue-threshold 1: hand each packet over at once. The kernel's default batches up to 100
   // packets or one second, which would delay detection by up to a second.
-  const log = `log group ${o.nflogGroup} prefix "portsentinel-trap" queue-threshold 1`;
+  const logAs = (prefix: string) => `log group ${o.nflogGroup} prefix "${prefix}" queue-threshold 1`;
+  const log = logAs(TRAP_PREFIX);
   const ban = (family: 4 | 6) =>
     o.provisionalBanSeconds > 0
       ? ` add @${family === 4 ? o.banSet4 : o.banSet6} { ${family === 4 ? 'ip' : 'ip6'} saddr timeout ${o.provisionalBanSeconds}s }`
@@ -93,8 +99,8 @@ export function trapRuleset(o: TrapRulesetOptions): string {
     tcp ? `add element ${t} trap_tcp { ${tcp} }` : '',
     udp ? `add element ${t} trap_udp { ${udp} }` : '',
     // Evidence keeps flowing for banned sources (before the responder's drop at -300), rate-limited.
-    `add rule ${t} trap_evidence ip saddr @${o.banSet4} limit rate ${o.evidenceRate}/second ${log}`,
-    `add rule ${t} trap_evidence ip6 saddr @${o.banSet6} limit rate ${o.evidenceRate}/second ${log}`,
+    `add rule ${t} trap_evidence ip saddr @${o.banSet4} limit rate ${o.evidenceRate}/second ${logAs(BANNED_PREFIX)}`,
+    `add rule ${t} trap_evidence ip6 saddr @${o.banSet6} limit rate ${o.evidenceRate}/second ${logAs(BANNED_PREFIX)}`,
     `add rule ${t} trap_input iif "lo" accept`,
     // Packets of real sessions, and the peers that hold one, are never trapped on their own:
     // a single forged packet must not ban a host we talk to. Their stray packets are logged
@@ -109,10 +115,10 @@ export function trapRuleset(o: TrapRulesetOptions): string {
     // RSTs and SYN+ACKs are replies, never probes; a forged one must not ban anybody.
     `add rule ${t} trap_input tcp flags & (rst) == rst accept`,
     `add rule ${t} trap_input tcp flags & (syn | ack) == syn | ack accept`,
-    `add rule ${t} trap_input tcp dport @trap_tcp ip saddr @trap_peers4 ${log} drop`,
-    `add rule ${t} trap_input tcp dport @trap_tcp ip6 saddr @trap_peers6 ${log} drop`,
-    `add rule ${t} trap_input udp dport @trap_udp ip saddr @trap_peers4 ${log} drop`,
-    `add rule ${t} trap_input udp dport @trap_udp ip6 saddr @trap_peers6 ${log} drop`,
+    `add rule ${t} trap_input tcp dport @trap_tcp ip saddr @trap_peers4 ${logAs(PEER_PREFIX)} drop`,
+    `add rule ${t} trap_input tcp dport @trap_tcp ip6 saddr @trap_peers6 ${logAs(PEER_PREFIX)} drop`,
+    `add rule ${t} trap_input udp dport @trap_udp ip saddr @trap_peers4 ${logAs(PEER_PREFIX)} drop`,
+    `add rule ${t} trap_input udp dport @trap_udp ip6 saddr @trap_peers6 ${logAs(PEER_PREFIX)} drop`,
     `add rule ${t} trap_input meta nfproto ipv4 tcp dport @trap_tcp ${log}${ban(4)} drop`,
     `add rule ${t} trap_input meta nfproto ipv6 tcp dport @trap_tcp ${log}${ban(6)} drop`,
     `add rule ${t} trap_input meta nfproto ipv4 udp dport @trap_udp ${log}${ban(4)} drop`,
