@@ -20,7 +20,7 @@ const CLIENT = `
 const net = require('node:net');
 const rl = require('node:readline').createInterface({ input: process.stdin });
 rl.on('line', (src) => {
-  const s = net.connect({ host: '198.51.100.2', port: ${TRAP_PORT}, localAddress: src });
+  const s = net.connect({ host: src.includes(':') ? '2001:db8:51::2' : '198.51.100.2', port: ${TRAP_PORT}, localAddress: src });
   s.on('connect', () => { process.stdout.write('ok ' + src + '\\n'); s.destroy(); });
   s.on('error', (e) => process.stdout.write('err ' + src + ' ' + e.code + '\\n'));
 });`;
@@ -40,7 +40,7 @@ export async function benchTrapToBan(): Promise<void> {
   let client: ReturnType<typeof spawn> | undefined;
   try {
     // N attacker addresses on the attacker's link (198.51.100.10 ...), added in one batch.
-    const iface = spawnSync('ip', [...lab.inAttacker, 'ip', '-o', 'link'], { encoding: 'utf8' })
+    const iface = spawnSync('ip', ['netns', 'exec', lab.attacker, 'ip', '-o', 'link'], { encoding: 'utf8' })
       .stdout.split('\n')
       .map((l) => /^\d+: (va\d+)@/.exec(l)?.[1])
       .find(Boolean) as string;
@@ -80,7 +80,7 @@ json = true
     );
     client = spawn(
       'ip',
-      [...lab.inAttacker, process.execPath, '-e', CLIENT.replace('198.51.100.2', lab.targetV4)],
+      ['netns', 'exec', lab.attacker, process.execPath, '-e', CLIENT],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
@@ -106,7 +106,7 @@ json = true
         failed++;
       }
     }
-    const list = spawnSync('ip', [...lab.inTarget, 'nft', '-j', 'list', 'table', 'inet', 'portsentinel'], {
+    const list = spawnSync('ip', ['netns', 'exec', lab.target, 'nft', '-j', 'list', 'table', 'inet', 'portsentinel'], {
       encoding: 'utf8',
     }).stdout;
     const present = sources.filter((s) => list.includes(`"${s}"`)).length;

@@ -78,7 +78,10 @@ describe('portsentinel logcheck CLI', () => {
   test('-o -t prints the report and creates no state', async () => {
     const c = capture();
     const state = join(dir, 'state-t');
-    const code = await runLogcheckCli(['-o', '-t', '-l', log, '-r', rules, '-S', state, '-c', conf], c.deps);
+    const code = await runLogcheckCli(
+      ['-o', '-t', '-d', '-l', log, '-r', rules, '-S', state, '-c', conf],
+      c.deps,
+    );
     assert.equal(code, 0, c.err());
     assert.match(c.out(), /^`touch \S+pwned2` for sudo\n(=-)+=\n.*COMMAND=\/bin\/sh\n\n/);
     assert.match(c.out(), /Things \$\(touch .*pwned\)\n/, 'subject text taken literally');
@@ -127,6 +130,22 @@ describe('portsentinel logcheck CLI', () => {
     assert.equal(existsSync(join(state, 'logcheck.lock')), false, 'lock released');
   });
 
+  test('-L reads a logcheck.logfiles list; a missing log is an error line in the report', async () => {
+    const list = join(dir, 'logcheck.logfiles');
+    writeFileSync(list, `# list\n${log}\n${join(dir, 'gone.log')}\n`);
+    const c = capture();
+    assert.equal(
+      await runLogcheckCli(
+        ['-o', '-t', '-L', list, '-D', join(dir, 'no.d'), '-r', rules, '-S', join(dir, 'st-L')],
+        c.deps,
+      ),
+      0,
+      c.err(),
+    );
+    assert.match(c.out(), /^\nE: File could not be read: .*gone\.log\n\n/);
+    assert.match(c.out(), /an unknown line/);
+  });
+
   test('usage errors and a missing -l file', async () => {
     const c = capture();
     assert.equal(await runLogcheckCli(['-x'], c.deps), 64);
@@ -134,7 +153,13 @@ describe('portsentinel logcheck CLI', () => {
     assert.equal(await runLogcheckCli(['-h'], h.deps), 0);
     assert.match(h.out(), /-S DIR/);
     const m = capture();
-    assert.equal(await runLogcheckCli(['-o', '-t', '-l', join(dir, 'nope'), '-r', rules], m.deps), 1);
+    assert.equal(
+      await runLogcheckCli(
+        ['-o', '-t', '-l', join(dir, 'nope'), '-r', rules, '-S', join(dir, 'st-n')],
+        m.deps,
+      ),
+      1,
+    );
     assert.match(m.err(), /does not exist or could not be read/);
   });
 

@@ -113,7 +113,9 @@ describe('differential: custom rules vs logcheck 1.4.2', { skip: missing }, () =
   });
 });
 
-describe('differential: Debian logcheck-database (/etc/logcheck) vs logcheck 1.4.2', { skip: missing }, () => {
+describe('differential: Debian logcheck-database (/etc/logcheck) vs logcheck 1.4.2', {
+  skip: missing,
+}, () => {
   let run: RealRun;
   // Sentinel lines included: without portsentinel's own rule they are classified as logcheck does.
   const lines = [...CORNER_LINES, ...generateLogLines(4000, { seed: 11 })];

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CidrSet } from '../src/core/address.js';
 import { SentinelError } from '../src/core/errors.js';
+import { PcapWriter } from '../src/sensors/packet/capture-file.js';
+import { ethernetFrame, ipPacket } from '../src/sensors/packet/craft.js';
+import { LinkType } from '../src/sensors/packet/decode.js';
 import { type ReplayOptions, type ReplayResult, replayCapture } from '../src/sensors/packet/replay.js';
 import { createLab, type Lab, nsExec, requireLab } from './lab.js';
 
@@ -33,12 +36,16 @@ const SCANS: { args: string[]; v6?: boolean; ports: number[]; protocol: 'tcp' | 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Everything each child wrote on the stream we waited on, for failure messages. */
+const outputs = new Map<ChildProcess, string>();
+
 function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string) {
   return new Promise<void>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${seen}`)), 5000);
     child[stream]!.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
+      outputs.set(child, seen);
       if (pattern.test(seen)) {
         clearTimeout(timer);
         resolve();
@@ -195,6 +202,8 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
 
     // Same file, same output, byte for byte.
     const first = replayCapture(micro, options);
+    const tcpdumpSaid = children.map((c) => outputs.get(c) ?? '').join(' | ');
+    assert.ok(first.packets > 20, `tcpdump recorded ${first.packets} packets: ${tcpdumpSaid}`);
     const second = replayCapture(micro, options);
     assert.equal(JSON.stringify(first), JSON.stringify(second), 'replaying twice gives identical JSON');
     const diag = `probes=${JSON.stringify(probeKeys(first))} malformed=${JSON.stringify(first.malformed)} ignored=${JSON.stringify(first.ignored)}`;
@@ -245,7 +254,9 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
     assert.deepEqual(blockSources(fromNg), blockSources(first));
     const fromNgEvents = fromNg.records.flatMap((x) => (x.type === 'probe' ? [x.event.at] : []));
     const fromNanoEvents = fromNano.records.flatMap((x) => (x.type === 'probe' ? [x.event.at] : []));
-    fromNgEvents.forEach((at, i) => assert.ok(Math.abs(at - fromNanoEvents[i]!) <= 1, 'same timestamps'));
+    for (const [i, at] of fromNgEvents.entries()) {
+      assert.ok(Math.abs(at - fromNanoEvents[i]!) <= 1, `same timestamps: ${at} vs ${fromNanoEvents[i]}`);
+    }
 
     // Cut mid-record: every whole record is replayed, the torn one is counted.
     const bytes = readFileSync(micro);
@@ -276,30 +287,128 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
       );
     }
 
-    // A valid header followed by random bytes, and 300 random mutations of the real capture:
-    // either a result (with counts) or a SentinelError, never anything else.
+    // A valid header followed by random bytes, and 300 random mutations of the real frames:
+    // either a result (with counts) or a SentinelError, never anything else. Record headers
+    // are left alone here: a mutated timestamp makes replay tick through every second of the
+    // jump (see the todo test below).
     const random = prng(0x5eed);
     const noise = Buffer.alloc(64 * 1024);
     for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(random() * 256);
     const headerThenNoise = join(dir, 'noise.pcap');
     writeFileSync(headerThenNoise, Buffer.concat([bytes.subarray(0, 24), noise]));
     replayOrCodedError(headerThenNoise, options);
+    const frameBytes: number[] = [];
+    for (let o = 24; o + 16 <= bytes.length; o += 16 + bytes.readUInt32LE(o + 8)) {
+      for (let i = o + 16; i < Math.min(bytes.length, o + 16 + bytes.readUInt32LE(o + 8)); i++)
+        frameBytes.push(i);
+    }
     const mutated = join(dir, 'mutated.pcap');
-    let errors = 0;
-    let results = 0;
+    let malformed = 0;
     for (let round = 0; round < 300; round++) {
       const copy = Buffer.from(bytes);
       const flips = 1 + Math.floor(random() * 8);
-      for (let f = 0; f < flips; f++) copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
+      for (let f = 0; f < flips; f++) {
+        copy[frameBytes[Math.floor(random() * frameBytes.length)]!] = Math.floor(random() * 256);
+      }
       writeFileSync(mutated, copy);
-      if (replayOrCodedError(mutated, options) instanceof SentinelError) errors++;
-      else results++;
+      const r = replayOrCodedError(mutated, options);
+      assert.ok(!(r instanceof SentinelError), `a frame mutation must not fail the file: ${String(r)}`);
+      assert.equal(r.packets, first.packets);
+      malformed += Object.values(r.malformed).reduce((a, b) => a + b, 0);
     }
-    t.diagnostic(`mutated pcap: ${results} replayed, ${errors} coded errors`);
-    assert.ok(results > 0);
+    t.diagnostic(`300 mutated captures replayed, ${malformed} malformed frames counted`);
   } finally {
     for (const c of children) c.kill('SIGKILL');
     lab.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Known defects of the lead's reader/replay, kept as `todo` tests (reported, not failing the
+// suite) so they turn green when fixed. No namespaces needed.
+
+const OFFLINE_OPTIONS: ReplayOptions = {
+  detector: {
+    threshold: 3,
+    window: 60_000,
+    response: { tcp: 'block', udp: 'block' },
+    blockUnverifiedUdp: true,
+    neverBlock: new CidrSet(),
+    banDuration: 3_600_000,
+    banGrowth: 2,
+    banMax: 0,
+    maxBansPerMinute: 0,
+  },
+  watched: { advancedTcp: { limit: 1024, exclude: [] } },
+  localAddresses: [],
+};
+
+function twoSynCapture(path: string, gapSeconds: number): void {
+  const w = new PcapWriter(path, LinkType.ETHERNET);
+  for (const [i, port] of [5, 6, 7].entries()) {
+    const at = 1_000 + (i === 2 ? gapSeconds * 1000 : i);
+    w.write(
+      at,
+      ethernetFrame(ipPacket({ src: '192.0.2.9', dst: '198.51.100.2', protocol: 'tcp', dstPort: port })),
+    );
+  }
+  w.close();
+}
+
+test('pcapng: an enhanced packet block too short for its header is a coded error', {
+  todo: 'capture-file.ts reads EPB fields before checking the block length (RangeError)',
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-pkb-'));
+  try {
+    const block = (type: number, body: Buffer) => {
+      const b = Buffer.alloc(12 + body.length);
+      b.writeUInt32LE(type, 0);
+      b.writeUInt32LE(b.length, 4);
+      body.copy(b, 8);
+      b.writeUInt32LE(b.length, b.length - 4);
+      return b;
+    };
+    const shb = Buffer.alloc(16);
+    shb.writeUInt32LE(0x1a2b3c4d, 0);
+    shb.writeUInt16LE(1, 4);
+    const idb = Buffer.alloc(8);
+    idb.writeUInt16LE(LinkType.ETHERNET, 0);
+    const path = join(dir, 'short-epb.pcapng');
+    writeFileSync(path, Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb), block(6, Buffer.alloc(8))]));
+    assert.throws(
+      () => replayCapture(path, OFFLINE_OPTIONS),
+      (err: unknown) => err instanceof SentinelError && err.code === 'E_IO',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('replay: a corrupt timestamp jump does not tick through every second of it', {
+  todo: 'replay.ts ticks once per capture second between packets: 2^32 s of jump ≈ 7 min of CPU',
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-pkb-'));
+  try {
+    const path = join(dir, 'jump.pcap');
+    twoSynCapture(path, 3_000_000); // ~35 days: 3M idle ticks today (~0.3 s), a few with catch-up bounded
+    const started = performance.now();
+    replayCapture(path, OFFLINE_OPTIONS);
+    assert.ok(performance.now() - started < 100, `took ${(performance.now() - started).toFixed(0)} ms`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('replay: with no local addresses every destination is local, and sources are not "from-self"', {
+  todo: 'replay.ts uses one isLocal for destination and source: every packet is ignored as from-self',
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-pkb-'));
+  try {
+    const path = join(dir, 'nolocal.pcap');
+    twoSynCapture(path, 1);
+    const r = replayCapture(path, OFFLINE_OPTIONS);
+    assert.equal(r.probes, 3, JSON.stringify(r.ignored));
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -51,12 +51,14 @@ describe('ERE translation vs GNU grep on every logcheck rule', () => {
           lines.push(s, ...mutations(s, r, 2));
         }
       }
-      for (const l of lines) if (r() < 0.05) pool.push(l);
+      for (const l of lines) if (r() < 0.01) pool.push(l);
       perFile.set(file, { patterns: rules.map((x) => x.pattern), lines });
     }
     assert.ok(rulesSeen > 1500, `only ${rulesSeen} rules found`);
     let compared = 0;
     let matched = 0;
+    let ownLines = 0;
+    let ownMatched = 0;
     const diffs: string[] = [];
     for (const [file, { patterns, lines: own }] of perFile) {
       if (patterns.length === 0) continue;
@@ -69,12 +71,16 @@ describe('ERE translation vs GNU grep on every logcheck rule', () => {
         const got = m.matchAny(line);
         compared++;
         if (got) matched++;
+        if (k < own.length) {
+          ownLines++;
+          if (got) ownMatched++;
+        }
         if (got !== expected.has(k)) diffs.push(`${file}: grep=${expected.has(k)} ours=${got}: ${JSON.stringify(line)}`);
         if (naive.matchAny(line) !== got) diffs.push(`${file}: index changed the answer: ${JSON.stringify(line)}`);
       });
     }
     assert.deepEqual(diffs.slice(0, 20), [], `${diffs.length} differences`);
-    assert.ok(matched > compared / 10, `too few matching lines (${matched}/${compared}): corpus is not exercising rules`);
+    assert.ok(ownMatched > ownLines / 5, `too few matching lines (${ownMatched}/${ownLines}): corpus is not exercising rules`);
     t.diagnostic(`${files.length} files, ${rulesSeen} rules, ${compared} line checks, ${matched} matches`);
   });
 });

@@ -259,6 +259,7 @@ export function parseLogcheckConf(text: string, file = 'logcheck.conf'): Logchec
         });
     }
   }
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { values, problems };
 }
 

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { applyLogcheckConf, parseLogcheckConf } from '../config/logcheck-conf.js';
 import { formatProblems } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
+import { applyLogcheckConf, parseLogcheckConf } from '../config/logcheck-conf.js';
 import type { LogcheckConfig, ReportLevel } from '../config/types.js';
 import { errorMessage, SentinelError } from '../core/errors.js';
 import { Store } from '../store/store.js';
@@ -163,10 +163,14 @@ function effectiveConfig(
     try {
       text = readFileSync(confPath, 'utf8');
     } catch (e) {
-      throw new SentinelError('E_CONFIG', `Config file ${confPath} is unreadable or does not exist`, { cause: e });
+      throw new SentinelError('E_CONFIG', `Config file ${confPath} is unreadable or does not exist`, {
+        cause: e,
+      });
     }
     const parsed = parseLogcheckConf(text, confPath);
-    if (parsed.problems.length > 0) err(formatProblems(parsed.problems));
+    // Cron mails whatever a job prints: the routine "TMP ignored" notices only show with -d.
+    const shown = parsed.problems.filter((p) => p.code !== 'ignored-variable' || o.flags.has('d'));
+    if (shown.length > 0) err(formatProblems(shown));
     if (parsed.problems.some((p) => p.severity !== 'warning')) {
       throw new SentinelError('E_CONFIG', `${confPath} has errors`);
     }
@@ -262,8 +266,10 @@ export async function runLogcheckCli(argv: string[], deps: LogcheckCliDeps = {})
       out,
       ...(deps.deliver && { deliver: deps.deliver }),
     });
-    for (const p of result.ruleProblems) err(`${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
-    for (const p of result.sourceProblems) if (p.severity === 'notice') debug(`${p.source}: ${p.message} [${p.code}]`);
+    for (const p of result.ruleProblems)
+      err(`${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
+    for (const p of result.sourceProblems)
+      if (p.severity === 'notice') debug(`${p.source}: ${p.message} [${p.code}]`);
     debug(
       `logcheck: ${result.classified.linesRead} lines read, ${result.classified.linesReported} reported, ` +
         `${result.report ? `sent "${result.report.subject}"` : 'nothing to report'}, cursors ${result.committed ? 'committed' : 'untouched'}`,
@@ -339,7 +345,8 @@ export async function runTestRulesCli(argv: string[], deps: LogcheckCliDeps = {}
       compile,
       bundled: !o.long.has('no-sentinel'),
     });
-    for (const p of loaded.problems) err(`${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
+    for (const p of loaded.problems)
+      err(`${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`);
     const r = testRules(lines, loaded, compile, ruleDir);
     if (o.long.has('json')) {
       out.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -352,7 +359,9 @@ export async function runTestRulesCli(argv: string[], deps: LogcheckCliDeps = {}
       for (const rule of v.rules) w(`     matched ${rule}`);
     }
     w('');
-    w(`Lines: ${r.lines.length}, reported: ${r.reported}, not reported: ${r.ignored}, matched by no rule: ${r.unmatched.length}`);
+    w(
+      `Lines: ${r.lines.length}, reported: ${r.reported}, not reported: ${r.ignored}, matched by no rule: ${r.unmatched.length}`,
+    );
     w('');
     w('Rules that matched (lines):');
     for (const c of r.counts) w(`  ${String(c.lines).padStart(7)}  ${c.rule}`);

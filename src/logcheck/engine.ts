@@ -227,9 +227,14 @@ export class Classifier {
     };
     // logcheck: with SUPPORT_CRACKING_IGNORE=1 but no cracking.ignore.d, the alert pass never runs.
     const alertsRun =
-      rules.cracking !== undefined && (!this.opts.supportCrackingIgnore || rules.crackingIgnore !== undefined);
+      rules.cracking !== undefined &&
+      (!this.opts.supportCrackingIgnore || rules.crackingIgnore !== undefined);
     this.crackingPass = alertsRun
-      ? this.pass(rules.cracking!, this.opts.supportCrackingIgnore ? rules.crackingIgnore : undefined, 'attack')
+      ? this.pass(
+          rules.cracking!,
+          this.opts.supportCrackingIgnore ? rules.crackingIgnore : undefined,
+          'attack',
+        )
       : undefined;
     this.violationsPass = rules.violations
       ? this.pass(rules.violations, rules.violationsIgnore ?? emptyDir(), 'security')
@@ -237,7 +242,11 @@ export class Classifier {
     this.sections.push({ category: 'system', file: undefined, lines: [] });
   }
 
-  private pass(raise: RuleDirMatcher, ignore: RuleDirMatcher | undefined, category: 'attack' | 'security'): RaisePass {
+  private pass(
+    raise: RuleDirMatcher,
+    ignore: RuleDirMatcher | undefined,
+    category: 'attack' | 'security',
+  ): RaisePass {
     const ignoreByName = byName(ignore);
     const locals: RuleFileMatcher[] = [];
     const local = ignoreByName.get('local');

@@ -8,8 +8,8 @@
 // commits cursors after that, so a refused or failed send leaves them for the next run.
 
 import { gzipSync } from 'node:zlib';
-import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
+import nodemailer from 'nodemailer';
 import type { MailConfig } from '../config/types.js';
 import { errorMessage, SentinelError } from '../core/errors.js';
 import { safeHeader } from './safe-text.js';
@@ -51,7 +51,9 @@ export function buildMessage(report: OutgoingReport, mail: MailConfig, host: str
     return {
       ...base,
       text: 'Report attached',
-      attachments: [{ filename: 'logcheck_report', content: report.body, contentType: 'text/plain; charset=utf-8' }],
+      attachments: [
+        { filename: 'logcheck_report', content: report.body, contentType: 'text/plain; charset=utf-8' },
+      ],
     };
   }
   if (mail.attach === 'gzip') {
@@ -113,7 +115,10 @@ export async function deliverReport(
     const accepted = addresses(info.accepted);
     const rejected = addresses(info.rejected);
     if (mail.transport === 'smtp' && accepted.length === 0) {
-      throw new SentinelError('E_MAIL', `the mail server accepted no recipient (rejected: ${rejected.join(', ')})`);
+      throw new SentinelError(
+        'E_MAIL',
+        `the mail server accepted no recipient (rejected: ${rejected.join(', ')})`,
+      );
     }
     return {
       transport: mail.transport,
@@ -123,9 +128,13 @@ export async function deliverReport(
     };
   } catch (err) {
     if (err instanceof SentinelError) throw err;
-    throw new SentinelError('E_MAIL', `sending the report by ${mail.transport} failed: ${errorMessage(err)}`, {
-      cause: err,
-    });
+    throw new SentinelError(
+      'E_MAIL',
+      `sending the report by ${mail.transport} failed: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
   } finally {
     transporter.close();
   }

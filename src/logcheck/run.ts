@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { LogcheckConfig } from '../config/types.js';
 import { errorMessage, SentinelError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { type ClassifyResult, Classifier } from './engine.js';
+import { Classifier, type ClassifyResult } from './engine.js';
 import { acquireRunLock } from './lock.js';
 import { type DeliveryResult, deliverReport, type OutgoingReport } from './mailer.js';
 import { type RenderedReport, renderReport } from './report.js';
@@ -81,7 +81,9 @@ async function entriesFor(o: LogcheckRunOptions, problems: SourceProblem[]): Pro
   }
   const entries: LogfileEntry[] = [];
   for (const f of o.config.logfiles) {
-    entries.push(f === 'journal' ? { kind: 'journal', origin: 'config' } : { kind: 'file', path: f, origin: 'config' });
+    entries.push(
+      f === 'journal' ? { kind: 'journal', origin: 'config' } : { kind: 'file', path: f, origin: 'config' },
+    );
   }
   if (o.config.journal && !entries.some((e) => e.kind === 'journal')) {
     entries.push({ kind: 'journal', origin: 'config' });
@@ -93,7 +95,9 @@ async function entriesFor(o: LogcheckRunOptions, problems: SourceProblem[]): Pro
 export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunResult> {
   const now = o.now ?? Date.now;
   const startedAt = now();
-  const lockPath = o.lockPath ?? (o.store && o.store.path !== ':memory:' ? join(dirname(o.store.path), 'logcheck.lock') : undefined);
+  const lockPath =
+    o.lockPath ??
+    (o.store && o.store.path !== ':memory:' ? join(dirname(o.store.path), 'logcheck.lock') : undefined);
   const lock = lockPath !== undefined ? acquireRunLock(lockPath) : undefined;
   try {
     const cfg = o.config;
@@ -127,7 +131,8 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
       }
       const outcome = run.outcome();
       sourceProblems.push(...outcome.problems);
-      if (outcome.position !== undefined) cursors.push({ source, position: outcome.position, updatedAt: startedAt });
+      if (outcome.position !== undefined)
+        cursors.push({ source, position: outcome.position, updatedAt: startedAt });
     }
     const classified = classifier.finish();
     const errors = sourceProblems.filter((p) => p.severity === 'error').map(problemLine);

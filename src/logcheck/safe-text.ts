@@ -9,8 +9,10 @@ export const MAX_REPORT_LINE_CHARS = 16 * 1024;
 
 // C0 controls except TAB, DEL, C1 controls, bidi embeddings/overrides/isolates, line/paragraph
 // separators (they break lines in some readers), BOM and other invisible format characters.
-const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
-const UNSAFE_TEST = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/;
+const UNSAFE =
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+const UNSAFE_TEST =
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
@@ -45,7 +47,6 @@ export function safeLine(line: string, maxChars = MAX_REPORT_LINE_CHARS): string
 
 /** A mail header value from configuration or the host name: one line, printable, bounded. */
 export function safeHeader(value: string, maxChars = 200): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   const flat = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
   return wellFormed(flat).slice(0, maxChars);
 }

@@ -577,12 +577,14 @@ function emitClass(ranges: number[], neg: boolean, mode: Mode): string {
   return `[${neg ? '^' : ''}${body}]`;
 }
 
+const CLASS_CACHE = new Map<string, string>();
+
 class Emitter {
   private wordClass: string | undefined;
   constructor(private readonly mode: Mode) {}
 
   private word(): string {
-    this.wordClass ??= emitClass(setRanges({ t: 'set', neg: false, ranges: [0x5f, 0x5f], classes: ['alnum'] }, this.mode), false, this.mode);
+    this.wordClass ??= this.emit({ t: 'set', neg: false, ranges: [0x5f, 0x5f], classes: ['alnum'] });
     return this.wordClass;
   }
 
@@ -595,8 +597,16 @@ class Emitter {
         return esc(n.cp, this.mode);
       case 'any':
         return '.';
-      case 'set':
-        return emitClass(setRanges(n, this.mode), n.neg, this.mode);
+      case 'set': {
+        // Rules share a handful of classes; the Unicode ones are long, so build each once.
+        const key = `${this.mode}|${n.neg}|${n.classes.join(',')}|${n.ranges.join(',')}`;
+        let cls = CLASS_CACHE.get(key);
+        if (cls === undefined) {
+          cls = emitClass(setRanges(n, this.mode), n.neg, this.mode);
+          if (CLASS_CACHE.size < 10_000) CLASS_CACHE.set(key, cls);
+        }
+        return cls;
+      }
       case 'assert':
         return this.emitAssert(n.k);
       case 'group':

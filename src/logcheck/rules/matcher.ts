@@ -35,12 +35,21 @@ interface CompiledRule {
 const TERMINATORS = new Set(['[', ':', ' ']);
 const NON_ASCII = /[^\x00-\x7f]/;
 const MAX_TAGS_PER_RULE = 16;
+/** Distinct program tags remembered; past it (a log full of made-up tags) lists are rebuilt per line. */
+const MAX_CACHED_TAGS = 4096;
+const UNICODE_CACHE = new Map<string, RegExp>();
 
 function rx(compiled: CompiledRule, line: string): boolean {
   if (!NON_ASCII.test(line)) return compiled.ascii.test(line);
   if (!compiled.unicode) {
     const u = emitEre(compiled.ast, 'unicode');
-    compiled.unicode = new RegExp(u.source, u.flags);
+    // Unicode forms are large (glibc's classes are hundreds of ranges): share them between matchers.
+    let re = UNICODE_CACHE.get(u.source);
+    if (!re) {
+      re = new RegExp(u.source, u.flags);
+      if (UNICODE_CACHE.size < 20_000) UNICODE_CACHE.set(u.source, re);
+    }
+    compiled.unicode = re;
   }
   return compiled.unicode.test(line);
 }
@@ -136,11 +145,15 @@ function flatten(n: EreNode): EreNode[] | undefined {
 }
 
 /** All literal strings a sequence of nodes can start with, cut at the first terminator; undefined if unknown. */
-function literalTags(items: EreNode[]): string[] | undefined {
+function literalTags(items: EreNode[]): ProgramTag[] | undefined {
   let partial: Array<{ text: string; done: boolean }> = [{ text: '', done: false }];
   const expand = (n: EreNode): string[] | undefined => {
     if (n.t === 'char') return [String.fromCodePoint(n.cp)];
     if (n.t === 'group') return expand(n.body);
+    if (n.t === 'rep' && n.min === 0 && n.max === 1) {
+      const e = expand(n.body);
+      return e ? ['', ...e] : undefined;
+    }
     if (n.t === 'cat') {
       let acc = [''];
       for (const i of n.items) {
@@ -177,19 +190,27 @@ function literalTags(items: EreNode[]): string[] | undefined {
     if (next.length > MAX_TAGS_PER_RULE) return undefined;
     partial = next;
   }
-  const tags = new Set<string>();
+  const tags: ProgramTag[] = [];
   for (const p of partial) {
-    if (!p.done) return undefined;
-    let cut = 0;
     const chars = [...p.text];
+    let cut = 0;
     while (cut < chars.length && !TERMINATORS.has(chars[cut] as string)) cut++;
-    tags.add(chars.slice(0, cut).join(''));
+    const tag = chars.slice(0, cut).join('');
+    // Not terminated by a literal: the line's tag only starts with this text.
+    if (!p.done && tag === '') return undefined;
+    if (!tags.some((t) => t.tag === tag && t.exact === p.done)) tags.push({ tag, exact: p.done });
   }
-  return [...tags];
+  return tags;
+}
+
+/** `exact`: the line's program tag equals `tag`; otherwise it starts with `tag`. */
+export interface ProgramTag {
+  tag: string;
+  exact: boolean;
 }
 
 /** The program tags a rule is anchored to, or undefined when it cannot be indexed. */
-export function programTags(ast: EreNode): string[] | undefined {
+export function programTags(ast: EreNode): ProgramTag[] | undefined {
   if (ast.t !== 'cat') return undefined;
   const items = ast.items;
   if (items[0]?.t !== 'assert' || items[0].k !== 'bol') return undefined;
@@ -252,6 +273,7 @@ export function compileRules(rules: Rule[]): Matcher {
   const problems: Array<{ rule: Rule; reason: string }> = [];
   const all: CompiledRule[] = [];
   const byTag = new Map<string, CompiledRule[]>();
+  const byPrefix: Array<{ prefix: string; rule: CompiledRule }> = [];
   const unindexed: CompiledRule[] = [];
   rules.forEach((rule, order) => {
     let compiled: CompiledRule;
@@ -269,23 +291,31 @@ export function compileRules(rules: Rule[]): Matcher {
       unindexed.push(compiled);
       return;
     }
-    for (const tag of tags) {
+    for (const { tag, exact } of tags) {
+      if (!exact) {
+        byPrefix.push({ prefix: tag, rule: compiled });
+        continue;
+      }
       let list = byTag.get(tag);
       if (!list) byTag.set(tag, (list = []));
-      list.push(compiled);
+      if (!list.includes(compiled)) list.push(compiled);
     }
   });
-  // Per tag: its rules merged with the unindexed ones, in original order (first match = first in order).
+  // Per line tag: its exact rules, the prefix rules it starts with and the unindexed ones, in rule order
+  // (first match = first in order). Built on first sight of a tag; bounded, since tags come from logs.
   const candidates = new Map<string, CompiledRule[]>();
-  for (const [tag, list] of byTag) {
-    candidates.set(
-      tag,
-      [...list, ...unindexed].sort((a, b) => a.order - b.order),
-    );
-  }
+  const candidatesFor = (tag: string): CompiledRule[] => {
+    const known = candidates.get(tag);
+    if (known) return known;
+    const set = new Set<CompiledRule>([...(byTag.get(tag) ?? []), ...unindexed]);
+    for (const p of byPrefix) if (tag.startsWith(p.prefix)) set.add(p.rule);
+    const list = [...set].sort((a, b) => a.order - b.order);
+    if (candidates.size < MAX_CACHED_TAGS) candidates.set(tag, list);
+    return list;
+  };
   const find = (line: string): CompiledRule | undefined => {
     const tag = lineTag(line);
-    const list = tag === undefined ? all : tag === null ? unindexed : (candidates.get(tag) ?? unindexed);
+    const list = tag === undefined ? all : tag === null ? unindexed : candidatesFor(tag);
     for (const c of list) if (rx(c, line)) return c;
     return undefined;
   };
@@ -293,7 +323,7 @@ export function compileRules(rules: Rule[]): Matcher {
     matchAny: (line) => find(line) !== undefined,
     firstMatch: (line) => find(line)?.rule,
     problems,
-    stats: { rules: all.length, indexed: all.length - unindexed.length, unindexed: unindexed.length, tags: byTag.size },
+    stats: { rules: all.length, indexed: all.length - unindexed.length, unindexed: unindexed.length, tags: byTag.size + byPrefix.length },
   };
 }
 
