@@ -13,17 +13,24 @@ function syslogLines(count: number, seed: number): string[] {
   const hms = () =>
     `${String(Math.floor(r() * 24)).padStart(2, '0')}:${String(Math.floor(r() * 60)).padStart(2, '0')}:${String(Math.floor(r() * 60)).padStart(2, '0')}`;
   const templates = [
-    () => `Mar 13 ${hms()} web1 sshd[${pid()}]: Failed password for invalid user admin from ${ip()} port ${pid()} ssh2`,
-    () => `Mar 13 ${hms()} web1 sshd[${pid()}]: Accepted publickey for deploy from ${ip()} port ${pid()} ssh2: ED25519 SHA256:abc`,
+    () =>
+      `Mar 13 ${hms()} web1 sshd[${pid()}]: Failed password for invalid user admin from ${ip()} port ${pid()} ssh2`,
+    () =>
+      `Mar 13 ${hms()} web1 sshd[${pid()}]: Accepted publickey for deploy from ${ip()} port ${pid()} ssh2: ED25519 SHA256:abc`,
     () => `Mar 13 ${hms()} web1 sshd[${pid()}]: Disconnected from user deploy ${ip()} port ${pid()}`,
-    () => `Mar 13 ${hms()} web1 CRON[${pid()}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
+    () =>
+      `Mar 13 ${hms()} web1 CRON[${pid()}]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
     () => `Mar 13 ${hms()} web1 CRON[${pid()}]: pam_unix(cron:session): session closed for user root`,
-    () => `Mar 13 ${hms()} web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id`,
-    () => `Mar 13 ${hms()} web1 kernel: [${pid()}.123456] [UFW BLOCK] IN=eth0 OUT= SRC=${ip()} DST=192.0.2.1 PROTO=TCP DPT=23`,
+    () =>
+      `Mar 13 ${hms()} web1 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id`,
+    () =>
+      `Mar 13 ${hms()} web1 kernel: [${pid()}.123456] [UFW BLOCK] IN=eth0 OUT= SRC=${ip()} DST=192.0.2.1 PROTO=TCP DPT=23`,
     () => `Mar 13 ${hms()} mail postfix/smtpd[${pid()}]: connect from unknown[${ip()}]`,
-    () => `Mar 13 ${hms()} mail postfix/smtpd[${pid()}]: disconnect from unknown[${ip()}] ehlo=1 quit=1 commands=2`,
+    () =>
+      `Mar 13 ${hms()} mail postfix/smtpd[${pid()}]: disconnect from unknown[${ip()}] ehlo=1 quit=1 commands=2`,
     () => `Mar 13 ${hms()} web1 systemd[1]: Started Session ${pid()} of User alice.`,
-    () => `Mar 13 ${hms()} web1 portsentinel[${pid()}]: attackalert: SYN scan from host ${ip()} to TCP port 23, blocked`,
+    () =>
+      `Mar 13 ${hms()} web1 portsentinel[${pid()}]: attackalert: SYN scan from host ${ip()} to TCP port 23, blocked`,
   ];
   for (let k = 0; k < count; k++) out.push((templates[Math.floor(r() * templates.length)] as () => string)());
   return out;
@@ -36,7 +43,9 @@ function measure(name: string, lines: string[], fn: (l: string) => boolean): voi
   for (const l of lines) if (fn(l)) hits++;
   const ns = Number(process.hrtime.bigint() - t0);
   const perSec = Math.round((lines.length / ns) * 1e9);
-  console.log(`  ${name.padEnd(44)} ${String(perSec).padStart(10)} lines/s  (${hits}/${lines.length} matched)`);
+  console.log(
+    `  ${name.padEnd(44)} ${String(perSec).padStart(10)} lines/s  (${hits}/${lines.length} matched)`,
+  );
 }
 
 export async function benchRules(): Promise<void> {

@@ -2,12 +2,11 @@
 // here in C.UTF-8) and our matcher over every rule file of Debian's logcheck-database and portsentinel's
 // own rules, on lines derived from the rules themselves, near misses and real-looking syslog lines.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BUNDLED_RULES_DIR, listRuleFiles, parseRuleText } from '../src/logcheck/rules/load.js';
 import { compileRules, compileRulesNaive } from '../src/logcheck/rules/matcher.js';
-import { readFileSync } from 'node:fs';
 import { grepMatches, mutations, parseOrUndefined, REAL_LINES, rng, sampleFor } from './rules-corpus.js';
 
 const DIRS = [
@@ -75,12 +74,17 @@ describe('ERE translation vs GNU grep on every logcheck rule', () => {
           ownLines++;
           if (got) ownMatched++;
         }
-        if (got !== expected.has(k)) diffs.push(`${file}: grep=${expected.has(k)} ours=${got}: ${JSON.stringify(line)}`);
-        if (naive.matchAny(line) !== got) diffs.push(`${file}: index changed the answer: ${JSON.stringify(line)}`);
+        if (got !== expected.has(k))
+          diffs.push(`${file}: grep=${expected.has(k)} ours=${got}: ${JSON.stringify(line)}`);
+        if (naive.matchAny(line) !== got)
+          diffs.push(`${file}: index changed the answer: ${JSON.stringify(line)}`);
       });
     }
     assert.deepEqual(diffs.slice(0, 20), [], `${diffs.length} differences`);
-    assert.ok(ownMatched > ownLines / 5, `too few matching lines (${ownMatched}/${ownLines}): corpus is not exercising rules`);
+    assert.ok(
+      ownMatched > ownLines / 5,
+      `too few matching lines (${ownMatched}/${ownLines}): corpus is not exercising rules`,
+    );
     t.diagnostic(`${files.length} files, ${rulesSeen} rules, ${compared} line checks, ${matched} matches`);
   });
 });

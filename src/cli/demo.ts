@@ -190,7 +190,7 @@ export async function runDemo(io: Io, keepDir?: string): Promise<number> {
     const blocks = events.filter((e) => e.event === 'ban').length;
     io.out(`\n${events.filter((e) => e.event === 'probe').length} probes logged, ${blocks} ban(s) enforced.`);
     io.out(
-      'UDP datagrams can be forged, so by default they raise alerts without blocking (detect.block_unverified_udp).',
+      'A UDP datagram can be forged: see detect.block_unverified_udp / provisional_ban for how it is treated.',
     );
     return EXIT_OK;
   } finally {

@@ -265,7 +265,9 @@ export class Daemon {
       this.enforcer
         .ban(ban, level)
         .then(({ record, outcomes }) => {
-          const backends = Object.fromEntries(outcomes.map((o) => [o.backend, o.ok ? 'ok' : `error: ${o.error}`]));
+          const backends = Object.fromEntries(
+            outcomes.map((o) => [o.backend, o.ok ? 'ok' : `error: ${o.error}`]),
+          );
           this.output.probe(decision.trigger, decision, { ...record, backends });
         })
         .catch((err) => this.output.error(`ban ${decision.source}: ${errorMessage(err)}`));

@@ -5,12 +5,12 @@
 import type { Config } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
+import { ReverseDns } from '../reporters/dns.js';
 import type { ReconcileReport } from '../responders/contract.js';
+import { appendBlocked, appendHistory, blockedFileFor, removeBlocked } from '../store/legacy-files.js';
 import type { BanRecord } from '../store/types.js';
 import type { DaemonOptions } from './daemon.js';
 import type { BackendOutcome } from './enforcer.js';
-import { ReverseDns } from '../reporters/dns.js';
-import { appendBlocked, appendHistory, blockedFileFor, removeBlocked } from '../store/legacy-files.js';
 import { createSyslogSink, type SyslogSink } from './syslog-sink.js';
 
 export interface Output {
@@ -136,16 +136,26 @@ function legacyMirror(config: Config, onError: (message: string) => void) {
   return {
     probe(event: ProbeEvent, decision: Decision, ban?: BanRecord) {
       const recordable =
-        decision.kind === 'block' || (decision.kind === 'skip' && (decision.why === 'alert-only' || decision.why === 'dry-run'));
+        decision.kind === 'block' ||
+        (decision.kind === 'skip' && (decision.why === 'alert-only' || decision.why === 'dry-run'));
       if (!recordable) return;
-      const blocked = decision.kind === 'block' && ban !== undefined && Object.values(ban.backends).some((v) => v === 'ok');
-      const entry = { at: event.at, address: event.source, port: event.port, protocol: event.protocol, blocked };
+      const blocked =
+        decision.kind === 'block' && ban !== undefined && Object.values(ban.backends).some((v) => v === 'ok');
+      const entry = {
+        at: event.at,
+        address: event.source,
+        port: event.port,
+        protocol: event.protocol,
+        blocked,
+      };
       if (historyFile) guard('history file', () => appendHistory(historyFile, entry));
-      if (blockedFile && blocked) guard('blocked file', () => appendBlocked(blockedFileFor(blockedFile, event.mode), entry));
+      if (blockedFile && blocked)
+        guard('blocked file', () => appendBlocked(blockedFileFor(blockedFile, event.mode), entry));
     },
     released(address: string) {
       if (!blockedFile) return;
-      for (const mode of config.detect.modes) guard('blocked file', () => removeBlocked(blockedFileFor(blockedFile, mode), address));
+      for (const mode of config.detect.modes)
+        guard('blocked file', () => removeBlocked(blockedFileFor(blockedFile, mode), address));
     },
   };
 }

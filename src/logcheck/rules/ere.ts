@@ -156,13 +156,20 @@ class Parser {
         continue;
       }
       if (c === C_LBRACE) {
-        this.divergence ??= { message: '"{" where an expression starts: grep\'s two engines disagree', column: start };
+        this.divergence ??= {
+          message: '"{" where an expression starts: grep\'s two engines disagree',
+          column: start,
+        };
         if (afterAnchor) return;
         let iv: ReturnType<Parser['parseInterval']>;
         try {
           iv = this.parseInterval(this.i);
         } catch {
-          throw new EreError('"{" where an expression starts: grep\'s two engines disagree', start, 'unsupported');
+          throw new EreError(
+            '"{" where an expression starts: grep\'s two engines disagree',
+            start,
+            'unsupported',
+          );
         }
         if (iv.kind === 'interval') {
           this.i = iv.end;
@@ -174,7 +181,11 @@ class Parser {
       break;
     }
     if (sawDup && this.peek() === C_RPAREN && depth > 0) {
-      throw new EreError('")" right after a leading repetition operator: grep\'s engines disagree', this.i, 'unsupported');
+      throw new EreError(
+        '")" right after a leading repetition operator: grep\'s engines disagree',
+        this.i,
+        'unsupported',
+      );
     }
   }
 
@@ -255,7 +266,10 @@ class Parser {
         max = c === C_QMARK ? 1 : -1;
       } else if (c === C_LBRACE) {
         if (atom.t === 'assert') {
-          this.divergence ??= { message: 'an interval after an anchor: grep\'s two engines disagree', column: this.i };
+          this.divergence ??= {
+            message: "an interval after an anchor: grep's two engines disagree",
+            column: this.i,
+          };
         }
         const iv = this.parseInterval(this.i);
         if (iv.kind !== 'interval') break;
@@ -294,7 +308,10 @@ class Parser {
     let dMin = -1;
     let dMax = -1;
     while (isDigit(cps[p])) {
-      dMin = dMin < 0 ? (cps[p] as number) - 0x30 : Math.min(RE_DUP_MAX + 1, dMin * 10 + (cps[p] as number) - 0x30);
+      dMin =
+        dMin < 0
+          ? (cps[p] as number) - 0x30
+          : Math.min(RE_DUP_MAX + 1, dMin * 10 + (cps[p] as number) - 0x30);
       p++;
     }
     if (p < cps.length) {
@@ -302,7 +319,10 @@ class Parser {
       else {
         if (dMin < 0) dMin = 0;
         while (++p < cps.length && isDigit(cps[p])) {
-          dMax = dMax < 0 ? (cps[p] as number) - 0x30 : Math.min(RE_DUP_MAX + 1, dMax * 10 + (cps[p] as number) - 0x30);
+          dMax =
+            dMax < 0
+              ? (cps[p] as number) - 0x30
+              : Math.min(RE_DUP_MAX + 1, dMax * 10 + (cps[p] as number) - 0x30);
         }
       }
     }
@@ -323,7 +343,7 @@ class Parser {
           const e = cps[q + 1];
           if (e === undefined) return { num: -2, tok: 'end' }; // trailing backslash: an error anyway
           tokenChar = e;
-          plainChar = !(isDigit(e) && e !== 0x30) && !'wWsSbB<>`\''.includes(String.fromCodePoint(e));
+          plainChar = !(isDigit(e) && e !== 0x30) && !"wWsSbB<>`'".includes(String.fromCodePoint(e));
           q += 2;
         } else q++;
         if (c === C_RBRACE) return { num, tok: 'close' };
@@ -354,16 +374,24 @@ class Parser {
     }
     if (start === -2 || end === -2) regexResult = { kind: 'literal' };
     else {
-      if ((end !== -1 && start > end) || last.tok !== 'close') throw new EreError('Invalid content of \\{\\}', at, 'invalid');
-      if (RE_DUP_MAX < (end === -1 ? start : end)) throw new EreError('Regular expression too big', at, 'invalid');
+      if ((end !== -1 && start > end) || last.tok !== 'close')
+        throw new EreError('Invalid content of \\{\\}', at, 'invalid');
+      if (RE_DUP_MAX < (end === -1 ? start : end))
+        throw new EreError('Regular expression too big', at, 'invalid');
       regexResult = { kind: 'interval', min: start, max: end, end: q };
     }
 
     if (!dfaValid && regexResult.kind === 'literal') return { kind: 'literal' };
-    if (dfaValid && regexResult.kind === 'interval' && regexResult.min === dMin && regexResult.max === dMax && regexResult.end === dfaEnd) {
+    if (
+      dfaValid &&
+      regexResult.kind === 'interval' &&
+      regexResult.min === dMin &&
+      regexResult.max === dMax &&
+      regexResult.end === dfaEnd
+    ) {
       return regexResult;
     }
-    throw new EreError('an interval that grep\'s two engines read differently', at, 'unsupported');
+    throw new EreError("an interval that grep's two engines read differently", at, 'unsupported');
   }
 
   private parseBracket(start: number): EreNode {
@@ -377,7 +405,11 @@ class Parser {
     }
     // dfa's "[:space:]" check: first member ':' and last member ':' with something else and nothing special.
     let colonState = cps[this.i] === C_COLON ? 1 : 0;
-    type Elem = { kind: 'char'; cp: number } | { kind: 'class'; name: string } | { kind: 'equiv'; cp: number } | { kind: 'coll'; cp: number };
+    type Elem =
+      | { kind: 'char'; cp: number }
+      | { kind: 'class'; name: string }
+      | { kind: 'equiv'; cp: number }
+      | { kind: 'coll'; cp: number };
     const readSymbol = (delim: number): string => {
       // parse_bracket_symbol: bytes up to "<delim>]", at most 32 bytes
       const from = this.i;
@@ -544,7 +576,13 @@ function classRanges(name: string, mode: Mode): number[] {
 }
 
 function esc(cp: number, mode: Mode): string {
-  if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || cp === 0x20 || cp === 0x5f) {
+  if (
+    (cp >= 0x30 && cp <= 0x39) ||
+    (cp >= 0x41 && cp <= 0x5a) ||
+    (cp >= 0x61 && cp <= 0x7a) ||
+    cp === 0x20 ||
+    cp === 0x5f
+  ) {
     return String.fromCharCode(cp);
   }
   if (cp < 0x100) return `\\x${cp.toString(16).padStart(2, '0')}`;
@@ -572,7 +610,12 @@ function emitClass(ranges: number[], neg: boolean, mode: Mode): string {
   for (let k = 0; k + 1 < ranges.length; k += 2) {
     const lo = ranges[k] as number;
     const hi = ranges[k + 1] as number;
-    body += lo === hi ? esc(lo, mode) : hi === lo + 1 ? esc(lo, mode) + esc(hi, mode) : `${esc(lo, mode)}-${esc(hi, mode)}`;
+    body +=
+      lo === hi
+        ? esc(lo, mode)
+        : hi === lo + 1
+          ? esc(lo, mode) + esc(hi, mode)
+          : `${esc(lo, mode)}-${esc(hi, mode)}`;
   }
   return `[${neg ? '^' : ''}${body}]`;
 }
@@ -618,7 +661,10 @@ class Emitter {
       case 'rep': {
         const body = n.body;
         const simple = body.t === 'char' || body.t === 'any' || body.t === 'set' || body.t === 'group';
-        const inner = simple && !(body.t === 'char' && this.mode === 'ascii' && body.cp > 0x7f) ? this.emit(body) : `(?:${this.emit(body)})`;
+        const inner =
+          simple && !(body.t === 'char' && this.mode === 'ascii' && body.cp > 0x7f)
+            ? this.emit(body)
+            : `(?:${this.emit(body)})`;
         const q =
           n.min === 0 && n.max === -1
             ? '*'
@@ -676,8 +722,13 @@ export function translateEre(pattern: string): EreTranslation {
     new RegExp(ascii.source, ascii.flags);
     return { ok: true, source: uni.source, flags: uni.flags, ascii };
   } catch (err) {
-    if (err instanceof EreError) return { ok: false, reason: err.message, column: err.column + 1, kind: err.kind };
-    return { ok: false, reason: `JavaScript cannot compile it: ${(err as Error).message}`, kind: 'unsupported' };
+    if (err instanceof EreError)
+      return { ok: false, reason: err.message, column: err.column + 1, kind: err.kind };
+    return {
+      ok: false,
+      reason: `JavaScript cannot compile it: ${(err as Error).message}`,
+      kind: 'unsupported',
+    };
   }
 }
 

@@ -43,7 +43,10 @@ function toRanges(sorted: number[]): number[] {
 }
 
 /** Code point ranges (flat [lo, hi, lo, hi, ...]) that `grep -E PATTERN` matches as a one-character line. */
-export function measureWithGrep(patterns: Record<string, string>, locale = 'C.UTF-8'): Record<string, number[]> {
+export function measureWithGrep(
+  patterns: Record<string, string>,
+  locale = 'C.UTF-8',
+): Record<string, number[]> {
   const cps = allCodePoints();
   const dir = mkdtempSync(join(tmpdir(), 'ps-classes-'));
   try {

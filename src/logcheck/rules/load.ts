@@ -173,7 +173,10 @@ export function loadRuleDir(dir: string, options: LoadOptions): { sets: RuleSets
  * Load several rule directories as one: same-named files are appended in the order given, as if their
  * rules were in one file. Used for `/etc/logcheck` followed by BUNDLED_RULES_DIR.
  */
-export function loadRuleDirs(dirs: string[], options: LoadOptions): { sets: RuleSets; problems: RuleProblem[] } {
+export function loadRuleDirs(
+  dirs: string[],
+  options: LoadOptions,
+): { sets: RuleSets; problems: RuleProblem[] } {
   const problems: RuleProblem[] = [];
   const sub = (name: string): string[] => dirs.map((d) => join(d, name));
   const sets: RuleSets = {

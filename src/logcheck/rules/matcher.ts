@@ -30,6 +30,8 @@ interface CompiledRule {
   ast: EreNode;
   ascii: RegExp;
   unicode: RegExp | undefined;
+  /** For indexed rules without back-references: prefix (timestamp, host) and sticky program part. */
+  split?: { prefix: number; suffix: RegExp };
 }
 
 const TERMINATORS = new Set(['[', ':', ' ']);
@@ -38,6 +40,21 @@ const MAX_TAGS_PER_RULE = 16;
 /** Distinct program tags remembered; past it (a log full of made-up tags) lists are rebuilt per line. */
 const MAX_CACHED_TAGS = 4096;
 const UNICODE_CACHE = new Map<string, RegExp>();
+
+function hasBackref(n: EreNode): boolean {
+  switch (n.t) {
+    case 'backref':
+      return true;
+    case 'group':
+    case 'rep':
+      return hasBackref(n.body);
+    case 'cat':
+    case 'alt':
+      return n.items.some(hasBackref);
+    default:
+      return false;
+  }
+}
 
 function rx(compiled: CompiledRule, line: string): boolean {
   if (!NON_ASCII.test(line)) return compiled.ascii.test(line);
@@ -60,7 +77,9 @@ function setHasSpace(n: EreNode & { t: 'set' }): boolean {
   // Space (U+0020) is in [[:space:]], [[:blank:]], [[:print:]]; a negated set holds it unless it excludes it.
   const listed =
     n.classes.some((c) => c === 'space' || c === 'blank' || c === 'print') ||
-    n.ranges.some((_, k) => k % 2 === 0 && (n.ranges[k] as number) <= 0x20 && (n.ranges[k + 1] as number) >= 0x20);
+    n.ranges.some(
+      (_, k) => k % 2 === 0 && (n.ranges[k] as number) <= 0x20 && (n.ranges[k + 1] as number) >= 0x20,
+    );
   return n.neg ? !listed : listed;
 }
 
@@ -211,6 +230,11 @@ export interface ProgramTag {
 
 /** The program tags a rule is anchored to, or undefined when it cannot be indexed. */
 export function programTags(ast: EreNode): ProgramTag[] | undefined {
+  return analyse(ast)?.tags;
+}
+
+/** Tags plus where the program part starts among the top-level items (everything before is the prefix). */
+function analyse(ast: EreNode): { tags: ProgramTag[]; split: number } | undefined {
   if (ast.t !== 'cat') return undefined;
   const items = ast.items;
   if (items[0]?.t !== 'assert' || items[0].k !== 'bol') return undefined;
@@ -236,10 +260,11 @@ export function programTags(ast: EreNode): ProgramTag[] | undefined {
   if (!tsOk) return undefined;
   if (!isSpaceChar(items[k])) return undefined;
   const host = items[k + 1];
-  if (!(host?.t === 'rep' && host.min >= 1 && host.body.t === 'set' && !setHasSpace(host.body))) return undefined;
+  if (!(host?.t === 'rep' && host.min >= 1 && host.body.t === 'set' && !setHasSpace(host.body)))
+    return undefined;
   if (!isSpaceChar(items[k + 2])) return undefined;
   const tags = literalTags(items.slice(k + 3));
-  return tags && tags.length > 0 ? tags : undefined;
+  return tags && tags.length > 0 ? { tags, split: k + 3 } : undefined;
 }
 
 /**
@@ -247,6 +272,22 @@ export function programTags(ast: EreNode): ProgramTag[] | undefined {
  * `null`: the line cannot match any indexed rule (no timestamp/host shape). `undefined`: not sure (test all).
  */
 export function lineTag(line: string): string | null | undefined {
+  const at = lineTagAt(line);
+  return at === null || at === undefined ? at : line.slice(at, tagEnd(line, at));
+}
+
+function tagEnd(line: string, start: number): number {
+  let end = start;
+  while (end < line.length) {
+    const c = line.charCodeAt(end);
+    if (c === 0x5b || c === 0x3a || c === 0x20) break;
+    end++;
+  }
+  return end;
+}
+
+/** Index where the program tag starts, or null/undefined as for lineTag. */
+function lineTagAt(line: string): number | null | undefined {
   // Rules count characters (code points); positions below are UTF-16 units: equal only without surrogates.
   for (let k = 0; k < 33 && k < line.length; k++) {
     const c = line.charCodeAt(k);
@@ -260,19 +301,15 @@ export function lineTag(line: string): string | null | undefined {
   } else return null;
   const sp = line.indexOf(' ', hostStart);
   if (sp <= hostStart) return null;
-  let end = sp + 1;
-  while (end < line.length) {
-    const c = line.charCodeAt(end);
-    if (c === 0x5b || c === 0x3a || c === 0x20) break;
-    end++;
-  }
-  return line.slice(sp + 1, end);
+  return sp + 1;
 }
 
 export function compileRules(rules: Rule[]): Matcher {
   const problems: Array<{ rule: Rule; reason: string }> = [];
   const all: CompiledRule[] = [];
   const byTag = new Map<string, CompiledRule[]>();
+  const prefixIds = new Map<string, number>();
+  const prefixes: RegExp[] = [];
   const byPrefix: Array<{ prefix: string; rule: CompiledRule }> = [];
   const unindexed: CompiledRule[] = [];
   rules.forEach((rule, order) => {
@@ -286,12 +323,25 @@ export function compileRules(rules: Rule[]): Matcher {
       return;
     }
     all.push(compiled);
-    const tags = programTags(compiled.ast);
-    if (!tags) {
+    const analysis = analyse(compiled.ast);
+    if (!analysis) {
       unindexed.push(compiled);
       return;
     }
-    for (const { tag, exact } of tags) {
+    const items = (compiled.ast as EreNode & { t: 'cat' }).items;
+    const rest = items.slice(analysis.split);
+    if (!rest.some(hasBackref)) {
+      const pre = emitEre({ t: 'cat', items: items.slice(0, analysis.split) }, 'ascii');
+      const suf = emitEre({ t: 'cat', items: rest }, 'ascii');
+      let id = prefixIds.get(pre.source);
+      if (id === undefined) {
+        id = prefixes.length;
+        prefixIds.set(pre.source, id);
+        prefixes.push(new RegExp(pre.source, pre.flags));
+      }
+      compiled.split = { prefix: id, suffix: new RegExp(suf.source, `${suf.flags}y`) };
+    }
+    for (const { tag, exact } of analysis.tags) {
       if (!exact) {
         byPrefix.push({ prefix: tag, rule: compiled });
         continue;
@@ -313,17 +363,52 @@ export function compileRules(rules: Rule[]): Matcher {
     if (candidates.size < MAX_CACHED_TAGS) candidates.set(tag, list);
     return list;
   };
+  // Prefix results for the current line: rules share a few timestamp/host prefixes, test each once.
+  let prefixState = new Int8Array(0);
   const find = (line: string): CompiledRule | undefined => {
-    const tag = lineTag(line);
-    const list = tag === undefined ? all : tag === null ? unindexed : candidatesFor(tag);
-    for (const c of list) if (rx(c, line)) return c;
+    const start = lineTagAt(line);
+    if (start === undefined) {
+      for (const c of all) if (rx(c, line)) return c;
+      return undefined;
+    }
+    if (start === null) {
+      for (const c of unindexed) if (rx(c, line)) return c;
+      return undefined;
+    }
+    const list = candidatesFor(line.slice(start, tagEnd(line, start)));
+    if (NON_ASCII.test(line)) {
+      for (const c of list) if (rx(c, line)) return c;
+      return undefined;
+    }
+    if (prefixState.length !== prefixes.length) prefixState = new Int8Array(prefixes.length);
+    else prefixState.fill(0);
+    for (const c of list) {
+      const split = c.split;
+      if (!split) {
+        if (c.ascii.test(line)) return c;
+        continue;
+      }
+      let ok = prefixState[split.prefix] as number;
+      if (ok === 0) {
+        ok = (prefixes[split.prefix] as RegExp).test(line) ? 1 : -1;
+        prefixState[split.prefix] = ok;
+      }
+      if (ok < 0) continue;
+      split.suffix.lastIndex = start;
+      if (split.suffix.test(line)) return c;
+    }
     return undefined;
   };
   return {
     matchAny: (line) => find(line) !== undefined,
     firstMatch: (line) => find(line)?.rule,
     problems,
-    stats: { rules: all.length, indexed: all.length - unindexed.length, unindexed: unindexed.length, tags: byTag.size + byPrefix.length },
+    stats: {
+      rules: all.length,
+      indexed: all.length - unindexed.length,
+      unindexed: unindexed.length,
+      tags: byTag.size + byPrefix.length,
+    },
   };
 }
 
