@@ -8,7 +8,7 @@
 import { formatProblems } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, ConfigProblem } from '../config/types.js';
-import { canonicalIp, ipFamily } from '../core/address.js';
+import { CidrSet, canonicalIp, ipFamily } from '../core/address.js';
 import { errorMessage, SentinelError } from '../core/errors.js';
 import type { Decision, Mode, ProbeEvent } from '../core/records.js';
 import { Detector } from '../detector/detector.js';
@@ -76,6 +76,7 @@ export class Daemon {
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
   private neverBlockNotes: string[] = [];
+  private neverBlock = new CidrSet();
   private responderNotes: string[] = [];
   /** Serialises reload/reconcile/expiry so they never interleave with each other. */
   private maintenance: Promise<unknown> = Promise.resolve();
@@ -120,11 +121,7 @@ export class Daemon {
     // Reconcile before the traps open: bans from the last run are in force (or released) first.
     await this.enforcer.reconcile(Date.now());
     this.restoreDetectorBans();
-    this.sensors = await startSensors(config.detect.modes, config, {
-      onProbe: (event) => this.onProbe(event),
-      onError: (message) => this.output.warn(message),
-    });
-    this.reportSensorProblems();
+    await this.openSensors(config);
     this.control = await startControlServer(config.control.socket, (req) => this.handle(req));
     this.startTimers();
     this.output.started({
@@ -140,6 +137,15 @@ export class Daemon {
     });
   }
 
+  private async openSensors(config: Config): Promise<void> {
+    this.sensors = await startSensors(config.detect.modes, config, {
+      onProbe: (event) => this.onProbe(event),
+      onError: (message) => this.output.warn(message),
+      neverBlock: this.neverBlock,
+    });
+    this.reportSensorProblems();
+  }
+
   private async makeResponders(config: Config): Promise<{ responders: Responder[]; notes: string[] }> {
     return createResponders(config.respond, {
       run: makeRunner([]),
@@ -151,6 +157,7 @@ export class Daemon {
   private async makeDetector(config: Config): Promise<Detector> {
     const { set, notes } = await buildHostNeverBlock(config);
     this.neverBlockNotes = notes;
+    this.neverBlock = set;
     const memory = config.respond.offenceMemory;
     const options = detectorOptionsFromConfig(config, set, (address) =>
       this.store.offences(address, memory > 0 ? Date.now() - memory : 0),
@@ -387,11 +394,7 @@ export class Daemon {
       this.detector = await this.makeDetector(config);
       await this.enforcer.reconcile(Date.now());
       this.restoreDetectorBans();
-      this.sensors = await startSensors(config.detect.modes, config, {
-        onProbe: (event) => this.onProbe(event),
-        onError: (message) => this.output.warn(message),
-      });
-      this.reportSensorProblems();
+      await this.openSensors(config);
       this.scheduleReconcile();
       this.output.info(`configuration reloaded from ${config.origin.path}`);
       return { reloaded: true, problems: [] };

@@ -1,10 +1,12 @@
 // Which sensor serves which detection mode. Classic `tcp`/`udp` are trap sockets; the packet
-// modes (`stcp sudp atcp audp trap`) come from src/sensors/packet/ when that module provides a
-// live sensor, and are a clear error naming the mode until then.
+// modes (`stcp sudp atcp audp` live capture, `trap` the kernel tripwire) come from
+// src/sensors/packet/live.ts.
 
 import type { Config } from '../config/types.js';
-import { errorMessage, SentinelError } from '../core/errors.js';
+import type { CidrSet } from '../core/address.js';
+import { errorMessage } from '../core/errors.js';
 import type { Mode, ProbeEvent } from '../core/records.js';
+import { startPacketSensor } from '../sensors/packet/live.js';
 import { startTcpTraps } from '../sensors/tcp-trap.js';
 import { startUdpTraps } from '../sensors/udp-trap.js';
 
@@ -18,24 +20,8 @@ export interface RunningSensor {
 export interface SensorHooks {
   onProbe(event: ProbeEvent): void;
   onError(message: string): void;
-}
-
-/** The optional packet-sensor module's entry point (issue 3); looked up at run time. */
-type PacketSensorStarter = (
-  options: { modes: Mode[]; config: Config } & SensorHooks,
-) => Promise<RunningSensor>;
-
-async function loadPacketSensor(): Promise<PacketSensorStarter | undefined> {
-  const candidates = ['../sensors/packet/live.js', '../sensors/packet/sensor.js'];
-  for (const path of candidates) {
-    try {
-      const mod = (await import(path)) as { startPacketSensor?: PacketSensorStarter };
-      if (typeof mod.startPacketSensor === 'function') return mod.startPacketSensor;
-    } catch {
-      // not there (yet)
-    }
-  }
-  return undefined;
+  /** The never-block set; trap mode loads it into the kernel's allow set. */
+  neverBlock: CidrSet;
 }
 
 export async function startSensors(
@@ -47,14 +33,8 @@ export async function startSensors(
   const packetModes = modes.filter((m) => m !== 'tcp' && m !== 'udp');
   try {
     if (packetModes.length > 0) {
-      const start = await loadPacketSensor();
-      if (!start) {
-        throw new SentinelError(
-          'E_UNSUPPORTED',
-          `mode${packetModes.length > 1 ? 's' : ''} ${packetModes.join(', ')} not implemented in this version (available: tcp, udp)`,
-        );
-      }
-      running.push(await start({ modes: packetModes, config, ...hooks }));
+      const sensor = await startPacketSensor({ modes: packetModes, config, ...hooks });
+      running.push({ modes: packetModes, summary: sensor.summary, close: () => sensor.close() });
     }
     const bindAddresses = config.detect.bindAddresses;
     if (modes.includes('tcp')) {

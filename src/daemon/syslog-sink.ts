@@ -7,6 +7,7 @@
 import type { Config } from '../config/types.js';
 import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import * as messages from '../reporters/messages.js';
+import { createSyslogReporter } from '../reporters/syslog.js';
 import type { BanRecord } from '../store/types.js';
 import type { BackendOutcome } from './enforcer.js';
 
@@ -24,7 +25,7 @@ export interface SyslogSink {
 
 type Severity = 'info' | 'notice' | 'warning' | 'err';
 
-/** A transport from src/reporters/syslog.ts; bound at start, a counting no-op until then. */
+/** Where the lines go: src/reporters/syslog.ts in the daemon, a recorder in tests. */
 export interface LineTransport {
   send(severity: Severity, line: string): void;
   stats(): Record<string, number>;
@@ -36,7 +37,7 @@ export type Resolver = (address: string) => Promise<string | undefined>;
 export function createSyslogSink(
   config: Config,
   onError: (message: string) => void,
-  transport: LineTransport = pendingTransport(config, onError),
+  transport: LineTransport = syslogTransport(config, onError),
   resolve?: Resolver,
 ): SyslogSink {
   const withName = (address: string, line: (name?: string) => string, severity: Severity = 'notice') => {
@@ -95,14 +96,20 @@ export function createSyslogSink(
   };
 }
 
-/** Until src/reporters/syslog.ts is bound, lines are counted and dropped. */
-function pendingTransport(_config: Config, _onError: (m: string) => void): LineTransport {
-  let dropped = 0;
+/** The real transport: one long-lived `logger` child per daemon (see src/reporters/syslog.ts). */
+function syslogTransport(config: Config, onError: (m: string) => void): LineTransport {
+  const reporter = createSyslogReporter({
+    target: config.log.syslogSocket,
+    format: config.log.syslogFormat,
+    facility: config.log.facility,
+    ident: config.log.ident,
+    onError,
+  });
   return {
-    send: () => {
-      dropped++;
+    send: (severity, line) => reporter.send(severity, line),
+    stats: () => ({ ...reporter.stats() }),
+    close: () => {
+      void reporter.close();
     },
-    stats: () => ({ syslogUnavailable: dropped }),
-    close: () => undefined,
   };
 }

@@ -170,6 +170,12 @@ function readPcapng(reader: ChunkReader, path: string, onPacket: (p: CapturedPac
       break;
     }
     hv = new DataView(block.buffer, block.byteOffset, length);
+    if (type === 1 && length < 20) {
+      throw new SentinelError(
+        'E_IO',
+        `${path}: interface block too short (${length} bytes) at byte ${reader.offset}`,
+      );
+    }
     if (type === 1) {
       // Interface Description Block: link type, snaplen, options (if_tsresol = 9)
       const linkType = hv.getUint16(8, little);
@@ -186,6 +192,11 @@ function readPcapng(reader: ChunkReader, path: string, onPacket: (p: CapturedPac
         o += 4 + ((len + 3) & ~3);
       }
       interfaces.push({ linkType, unitsPerSecond });
+    } else if ((type === 6 && length < 32) || (type === 3 && length < 16)) {
+      throw new SentinelError(
+        'E_IO',
+        `${path}: packet block too short (${length} bytes) at byte ${reader.offset}`,
+      );
     } else if (type === 6 || type === 3) {
       let ifc: { linkType: number; unitsPerSecond: number } | undefined;
       let caplen: number;

@@ -12,6 +12,8 @@ import type { DecodedPacket } from './decode.js';
 export interface ProbeScope {
   /** Is this (canonical) address one of the host's own? */
   isLocal(address: string): boolean;
+  /** Is this source the host itself (default: isLocal)? */
+  isSelf?(address: string): boolean;
   /** The mode that watches this port, or undefined when the port is not watched (or in use). */
   modeFor(protocol: Protocol, port: number): Mode | undefined;
 }
@@ -29,7 +31,7 @@ export function packetToProbe(
   const technique = techniqueOf(packet);
   if (!technique) return { kind: 'ignored', why: 'not-a-probe' };
   if (!scope.isLocal(packet.dst)) return { kind: 'ignored', why: 'not-for-us' };
-  if (scope.isLocal(packet.src)) return { kind: 'ignored', why: 'from-self' };
+  if ((scope.isSelf ?? scope.isLocal)(packet.src)) return { kind: 'ignored', why: 'from-self' };
   const mode = scope.modeFor(packet.protocol, packet.dstPort);
   if (!mode) return { kind: 'ignored', why: 'port-not-watched' };
   return {

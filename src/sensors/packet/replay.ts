@@ -56,7 +56,12 @@ export function replayCapture(path: string, options: ReplayOptions): ReplayResul
   });
 
   const detector = new Detector({ ...options.detector, dryRun: true });
-  const scope = { isLocal, modeFor: watchedPortsScope(options.watched, () => inUse) };
+  const scope = {
+    isLocal,
+    // With no addresses given every destination counts as ours, but no source is "ourselves".
+    isSelf: (a: string) => local.has(a),
+    modeFor: watchedPortsScope(options.watched, () => inUse),
+  };
   const fragments = new FragmentTable();
   const result: ReplayResult = {
     records: [],
@@ -79,6 +84,9 @@ export function replayCapture(path: string, options: ReplayOptions): ReplayResul
     const at = Math.floor(p.at);
     last = Math.max(last, at);
     if (Number.isNaN(nextTick)) nextTick = at + TICK_MS;
+    // A long gap (or a corrupt timestamp) needs one tick, not one per second of it: a tick
+    // handles everything that expired up to its time.
+    if (at - nextTick > 60 * TICK_MS) nextTick = at - (at % TICK_MS);
     while (at >= nextTick) {
       tick(nextTick);
       nextTick += TICK_MS;
