@@ -180,6 +180,16 @@ describe('bans', () => {
     s.close();
   });
 
+  test('a provisional ban (offence 0: an unverified source) is no offence', () => {
+    const s = Store.open(':memory:');
+    s.insertBan(newBan('192.0.2.1', { createdAt: T0, offence: 0 }));
+    assert.equal(s.offences('192.0.2.1', T0), 0);
+    s.releaseBan('192.0.2.1', T0 + 1, 'superseded');
+    s.insertBan(newBan('192.0.2.1', { createdAt: T0 + 2, offence: 1 }));
+    assert.equal(s.offences('192.0.2.1', T0), 1);
+    s.close();
+  });
+
   test('expiry, release, extend, offences and filters', () => {
     const s = Store.open(':memory:');
     const a = s.insertBan(newBan('192.0.2.1', { until: T0 + 1000 }));

@@ -391,12 +391,13 @@ export class Store {
     return row ? banFromRow(row) : undefined;
   }
 
-  /** How many bans `address` got since `since` (any state, any origin): the escalation history. */
+  /** How many bans `address` got since `since` (any state, any origin, provisional ones excepted): the escalation history. */
   offences(address: string, since: number): number {
     const canonical = canonicalIp(address);
     if (canonical === undefined) return 0;
+    // Provisional bans (offence 0: an unverified source, maybe forged) are not offences.
     return this.count(
-      'SELECT COUNT(*) AS n FROM bans WHERE address = ? AND created_at >= ?',
+      'SELECT COUNT(*) AS n FROM bans WHERE address = ? AND created_at >= ? AND offence > 0',
       canonical,
       since,
     );
