@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN_PATH } from '../src/daemon/lab-daemon.js';
+import { NFT_SET_V4, NFT_SET_V6 } from '../src/responders/nftables.js';
 
 export const TRAP_TCP = [1, 11, 79, 111, 143, 1080, 12345, 31337];
 export const TRAP_UDP = [1, 7, 9, 69, 161, 31337];
@@ -95,7 +96,8 @@ export function nftBanned(ns: string): string[] {
   const doc = JSON.parse(r.stdout) as { nftables: Record<string, { name?: string; elem?: unknown[] }>[] };
   for (const item of doc.nftables) {
     const set = item.set;
-    if (!set?.elem) continue;
+    // Only the responder's ban sets: the table also holds trap mode's allow and peer sets.
+    if (!set?.elem || (set.name !== NFT_SET_V4 && set.name !== NFT_SET_V6)) continue;
     for (const e of set.elem) {
       if (typeof e === 'string') out.push(e);
       else {

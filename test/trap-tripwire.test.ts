@@ -51,10 +51,13 @@ test('trap ruleset: nmap -sS learns no open port, scanner banned at its first pr
     await sleep(400);
     assert.ok(await connects(lab.benign!, lab.targetV4, 22), 'benign client reaches ssh before the scan');
 
+    // -r: ports in order, so the first probe is a trap (nmap otherwise moves popular ports, 22
+    // among them, to the front at random; a first packet that reaches a real service is answered).
     const out = nsExec(lab.attacker, [
       'nmap',
       '-n',
       '-Pn',
+      '-r',
       '-sS',
       '-T4',
       '-p',
@@ -77,6 +80,7 @@ test('trap ruleset: nmap -sS learns no open port, scanner banned at its first pr
       '-6',
       '-n',
       '-Pn',
+      '-r',
       '-sS',
       '-T4',
       '-p',

@@ -102,6 +102,9 @@ export function createLab(tag: string, options: LabOptions = {}): Lab {
         ['203.0.113.2', '203.0.113.3'],
         ['2001:db8:113::2', '2001:db8:113::3'],
       );
+      // The benign client reaches every target address (198.51.100.2 too) through the target.
+      inNs(benign, ['ip', 'route', 'add', 'default', 'via', '203.0.113.2']);
+      inNs(benign, ['ip', '-6', 'route', 'add', 'default', 'via', '2001:db8:113::2']);
     }
     const gatewayV4 = viaBenign ? '203.0.113.3' : '198.51.100.1';
     const gatewayV6 = viaBenign ? '2001:db8:113::3' : '2001:db8:51::1';

@@ -159,10 +159,10 @@ interface Kept {
   /** Basename of the source (logcheck's temp file name: the concatenation order). */
   group: string;
   seq: number;
-  /** Bit set of section indexes (see Classifier.sectionIndex). */
-  sections: number[];
+  /** Section indexes that report the line. */
+  sections: readonly number[];
   /** Security sections that vanish when an alert was reported (the line also matches cracking.d). */
-  deferredSecurity: number[];
+  deferredSecurity: readonly number[];
   /** Reported under System Events unless it was reported as a security event (keepExcusedViolations). */
   systemIfNotSecurity: boolean;
   system: boolean;
@@ -262,9 +262,13 @@ export class Classifier {
     return { raise, ignore, ignoreByName, locals, others, sectionOf };
   }
 
-  /** Section indexes of `pass` that report `line` (before the "higher" filter). */
-  private runPass(p: RaisePass, line: string, out: number[]): void {
-    if (!p.raise.any.matchAny(line)) return;
+  /**
+   * Section indexes of `pass` that report `line` (before the "higher" filter), or undefined for none.
+   * `anyHit`: the pass's `raise.any` answer for the line, already asked by the caller.
+   */
+  private runPass(p: RaisePass, line: string, anyHit: boolean): number[] | undefined {
+    if (!anyHit) return undefined;
+    let out: number[] | undefined;
     const files = p.raise.files;
     for (let i = 0; i < files.length; i++) {
       const f = files[i]!;
@@ -280,8 +284,9 @@ export class Classifier {
         if (p.others.some((o) => removes(o, line))) continue;
       }
       if (p.locals.some((l) => removes(l, line))) continue;
-      out.push(p.sectionOf[i]!);
+      (out ??= []).push(p.sectionOf[i]!);
     }
+    return out;
   }
 
   /** Classifies one line from the source whose basename is `group`. */
@@ -296,35 +301,40 @@ export class Classifier {
       return;
     }
     const text = stripped;
-    const sections: number[] = [];
-    if (this.crackingPass) this.runPass(this.crackingPass, text, sections);
-    const deferredSecurity: number[] = [];
-    const crackingMatch = dirRemoves(this.rules.cracking, text);
+    const { cracking, violations, ignore } = this.rules;
+    // Each directory's combined matcher is asked once; a pass and a filter share the answer.
+    const crackingHit = cracking !== undefined && cracking.any.matchAny(text);
+    const crackingMatch = crackingHit || cracking?.grepRejectsSome === true;
+    let sections = this.crackingPass ? this.runPass(this.crackingPass, text, crackingHit) : undefined;
+    let deferredSecurity: number[] | undefined;
+    const violationsHit = violations !== undefined && violations.any.matchAny(text);
     if (this.violationsPass) {
-      const sec: number[] = [];
-      this.runPass(this.violationsPass, text, sec);
+      const sec = this.runPass(this.violationsPass, text, violationsHit);
       // cracking.d acts as the "higher ignore" only if an alert was reported at all (ATTACK=1):
       // known only at the end, so these wait.
-      if (crackingMatch) deferredSecurity.push(...sec);
-      else sections.push(...sec);
+      if (sec !== undefined) {
+        if (crackingMatch) deferredSecurity = sec;
+        else if (sections === undefined) sections = sec;
+        else sections.push(...sec);
+      }
     }
-    const violationMatch = dirRemoves(this.rules.violations, text);
     let system = false;
     let systemIfNotSecurity = false;
-    const ignored = dirRemoves(this.rules.ignore, text);
-    if (!ignored && !crackingMatch) {
+    // System Events: not removed by cracking.d, the ignore dir, or violations.d.
+    if (!crackingMatch && !dirRemoves(ignore, text)) {
+      const violationMatch = violationsHit || violations?.grepRejectsSome === true;
       if (!violationMatch) system = true;
       else if (this.opts.keepExcusedViolations) systemIfNotSecurity = true;
     }
-    if (sections.length === 0 && deferredSecurity.length === 0 && !system && !systemIfNotSecurity) return;
+    if (sections === undefined && deferredSecurity === undefined && !system && !systemIfNotSecurity) return;
     if (this.opts.sortUniq) this.seenRaw.add(key);
     this.kept.push({
       raw: key,
       text,
       group,
       seq,
-      sections,
-      deferredSecurity,
+      sections: sections ?? NONE,
+      deferredSecurity: deferredSecurity ?? NONE,
       systemIfNotSecurity,
       system,
     });
@@ -341,7 +351,7 @@ export class Classifier {
     const attack = this.kept.some((k) => k.sections.some((i) => this.sections[i]!.category === 'attack'));
     let reported = 0;
     for (const k of this.kept) {
-      const secs = attack ? k.sections : k.sections.concat(k.deferredSecurity);
+      const secs = attack ? [...k.sections] : k.sections.concat(k.deferredSecurity);
       let system = k.system;
       if (k.systemIfNotSecurity && !secs.some(isSecurity)) system = true;
       if (system) secs.push(systemIndex);
@@ -358,6 +368,9 @@ export class Classifier {
     };
   }
 }
+
+/** Shared empty section list of kept lines (never mutated). */
+const NONE: readonly number[] = Object.freeze([]);
 
 function emptyDir(): RuleDirMatcher {
   return { files: [], any: { matchAny: () => false } };

@@ -1,17 +1,28 @@
 // Compiles a rule list once into a matcher that answers exactly as testing every rule in order would,
 // without a giant alternation (GNU grep itself collapses on that) and without testing every rule.
 //
-// Most logcheck rules are anchored to a program: `^<timestamp> <host> sshd\[...`. Such a rule is indexed
-// under its program tag ("sshd"); a line is tested only against the rules of the tag at its program
-// position plus the rules that cannot be indexed, in original rule order. The index is only used for rules
-// whose prefix provably pins the program position (a 15-character `Mmm dd hh:mm:ss` or a 32-character
-// RFC 3339 timestamp without spaces, one space, a host without spaces, one space); anything else is
-// "unindexed" and tested against every line.
+// The index rests on what prefilter.ts proves from each rule's syntax tree:
+//  - a rule anchored to a syslog header and a literal program tag (`^<ts> <host> sshd\[...`) is kept
+//    under that tag; a line meets only the rules of the tag at its program position;
+//  - within a tag, a rule whose message is known to start with a literal (`sshd[pid]: Accepted ...`)
+//    sits in a trie of message literals; a line meets only the rules whose literal its message (the
+//    text after its first ": " from the program position) starts with, plus the tag's other rules;
+//  - header rules without a literal tag but with message literals (`[[:alnum:]-]+(\[[0-9]+\])?: pam_...`)
+//    sit in one tag-independent trie the same way;
+//  - everything else is tried on every line, behind a gate of fixed-position characters and
+//    required literals.
+// Every line is analysed once (header, tag, message position, ASCII or not) for all matchers, since
+// the engine asks several rule sets about the same line in a row.
 //
 // Each regex has two compiled forms: a small one valid for pure-ASCII lines (nearly all log lines) and the
-// exact Unicode one, compiled lazily the first time a non-ASCII line reaches that rule.
+// exact Unicode one, compiled lazily the first time a non-ASCII line reaches that rule. For ASCII lines a
+// header rule is tested as its header regex (shared between rules and matchers, tested once per line)
+// plus its program part as a sticky regex at the program position.
 import { type EreNode, emitEre, parseEre } from './ere.js';
 import type { Rule } from './load.js';
+import { analyseRule, type Gate, type MessageAnchor, type MessageKey, type ProgramTag } from './prefilter.js';
+
+export type { ProgramTag } from './prefilter.js';
 
 export interface Matcher {
   /** Does any rule match the line? */
@@ -20,8 +31,19 @@ export interface Matcher {
   firstMatch(line: string): Rule | undefined;
   /** Rules that could not be compiled (they never match); normally caught by loadRuleDir already. */
   readonly problems: Array<{ rule: Rule; reason: string }>;
-  /** How many rules were indexed by program tag, and how many are tested against every line. */
-  readonly stats: { rules: number; indexed: number; unindexed: number; tags: number };
+  /**
+   * How the rules were indexed: by program tag (`indexed`, under `tags` tags), of those with a
+   * message literal (`byMessage`), header rules without a literal tag (`headerOnly`), and the rules
+   * tried on every line behind a gate (`unindexed`).
+   */
+  readonly stats: {
+    rules: number;
+    indexed: number;
+    unindexed: number;
+    tags: number;
+    byMessage: number;
+    headerOnly: number;
+  };
 }
 
 interface CompiledRule {
@@ -30,15 +52,13 @@ interface CompiledRule {
   ast: EreNode;
   ascii: RegExp;
   unicode: RegExp | undefined;
-  /** For indexed rules without back-references: prefix (timestamp, host) and sticky program part. */
-  split?: { prefix: number; suffix: RegExp };
+  /** Header rules without back-references in the program part: header regex id and sticky program part. */
+  split: { prefix: number; suffix: RegExp } | undefined;
 }
 
-const TERMINATORS = new Set(['[', ':', ' ']);
 const NON_ASCII = /[^\x00-\x7f]/;
-const MAX_TAGS_PER_RULE = 16;
-/** Distinct program tags remembered; past it (a log full of made-up tags) lists are rebuilt per line. */
-const MAX_CACHED_TAGS = 4096;
+/** Distinct program tags remembered; past it (a log full of made-up tags) buckets are rebuilt per line. */
+const MAX_CACHED_TAGS = 8192;
 const UNICODE_CACHE = new Map<string, RegExp>();
 
 function hasBackref(n: EreNode): boolean {
@@ -56,8 +76,7 @@ function hasBackref(n: EreNode): boolean {
   }
 }
 
-function rx(compiled: CompiledRule, line: string): boolean {
-  if (!NON_ASCII.test(line)) return compiled.ascii.test(line);
+function unicodeOf(compiled: CompiledRule): RegExp {
   if (!compiled.unicode) {
     const u = emitEre(compiled.ast, 'unicode');
     // Unicode forms are large (glibc's classes are hundreds of ranges): share them between matchers.
@@ -68,230 +87,33 @@ function rx(compiled: CompiledRule, line: string): boolean {
     }
     compiled.unicode = re;
   }
-  return compiled.unicode.test(line);
+  return compiled.unicode;
 }
 
-// ---- structural analysis of a rule's prefix -----------------------------------------------------------
-
-function setHasSpace(n: EreNode & { t: 'set' }): boolean {
-  // Space (U+0020) is in [[:space:]], [[:blank:]], [[:print:]]; a negated set holds it unless it excludes it.
-  const listed =
-    n.classes.some((c) => c === 'space' || c === 'blank' || c === 'print') ||
-    n.ranges.some(
-      (_, k) => k % 2 === 0 && (n.ranges[k] as number) <= 0x20 && (n.ranges[k + 1] as number) >= 0x20,
-    );
-  return n.neg ? !listed : listed;
+/** The whole-line test, exact for any line. */
+function rx(compiled: CompiledRule, line: string): boolean {
+  if (!NON_ASCII.test(line)) return compiled.ascii.test(line);
+  return unicodeOf(compiled).test(line);
 }
 
-/** Per-position "may be a space" for a fixed-length node, or undefined if not fixed-length/simple. */
-function fixedShape(n: EreNode): boolean[] | undefined {
-  switch (n.t) {
-    case 'char':
-      return [n.cp === 0x20];
-    case 'set':
-      return [setHasSpace(n)];
-    case 'any':
-      return [true];
-    case 'cat': {
-      const out: boolean[] = [];
-      for (const item of n.items) {
-        const s = fixedShape(item);
-        if (!s) return undefined;
-        out.push(...s);
-      }
-      return out;
-    }
-    case 'rep': {
-      if (n.min !== n.max || n.min > 64) return undefined;
-      const s = fixedShape(n.body);
-      if (!s) return undefined;
-      const out: boolean[] = [];
-      for (let k = 0; k < n.min; k++) out.push(...s);
-      return out;
-    }
-    case 'group':
-      return fixedShape(n.body);
-    default:
-      return undefined;
-  }
+/** The whole-line test for the current line (analysed: its ASCII-ness is known). */
+function rxCurrent(compiled: CompiledRule, line: string): boolean {
+  return current.ascii ? compiled.ascii.test(line) : unicodeOf(compiled).test(line);
 }
 
-const isSpaceChar = (n: EreNode | undefined): boolean => n?.t === 'char' && n.cp === 0x20;
-
-/** Legacy: 3 non-space, space, 11 anything (15 long). RFC 3339: 32 non-space. */
-function timestampKind(n: EreNode): 'legacy' | 'rfc' | undefined {
-  const s = fixedShape(n);
-  if (!s) return undefined;
-  if (s.length === 15 && !s[0] && !s[1] && !s[2] && n.t !== 'any') {
-    // position 3 must be exactly a space
-    const flat = flatten(n);
-    if (flat && isSpaceChar(flat[3])) return 'legacy';
-    return undefined;
-  }
-  if (s.length === 32 && s.every((x) => !x)) return 'rfc';
-  return undefined;
-}
-
-/** A fixed-length node as one node per character position (only chars/sets/any), or undefined. */
-function flatten(n: EreNode): EreNode[] | undefined {
-  switch (n.t) {
-    case 'char':
-    case 'set':
-    case 'any':
-      return [n];
-    case 'group':
-      return flatten(n.body);
-    case 'cat': {
-      const out: EreNode[] = [];
-      for (const i of n.items) {
-        const f = flatten(i);
-        if (!f) return undefined;
-        out.push(...f);
-      }
-      return out;
-    }
-    case 'rep': {
-      if (n.min !== n.max || n.min > 64) return undefined;
-      const f = flatten(n.body);
-      if (!f) return undefined;
-      const out: EreNode[] = [];
-      for (let k = 0; k < n.min; k++) out.push(...f);
-      return out;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** All literal strings a sequence of nodes can start with, cut at the first terminator; undefined if unknown. */
-function literalTags(items: EreNode[]): ProgramTag[] | undefined {
-  let partial: Array<{ text: string; done: boolean }> = [{ text: '', done: false }];
-  const expand = (n: EreNode): string[] | undefined => {
-    if (n.t === 'char') return [String.fromCodePoint(n.cp)];
-    if (n.t === 'group') return expand(n.body);
-    if (n.t === 'rep' && n.min === 0 && n.max === 1) {
-      const e = expand(n.body);
-      return e ? ['', ...e] : undefined;
-    }
-    if (n.t === 'cat') {
-      let acc = [''];
-      for (const i of n.items) {
-        const e = expand(i);
-        if (!e) return undefined;
-        acc = acc.flatMap((a) => e.map((b) => a + b));
-        if (acc.length > MAX_TAGS_PER_RULE) return undefined;
-      }
-      return acc;
-    }
-    if (n.t === 'alt') {
-      const out: string[] = [];
-      for (const i of n.items) {
-        const e = expand(i);
-        if (!e) return undefined;
-        out.push(...e);
-      }
-      return out.length > MAX_TAGS_PER_RULE ? undefined : out;
-    }
-    return undefined;
-  };
-  for (const item of items) {
-    if (partial.every((p) => p.done)) break;
-    const e = expand(item);
-    if (!e) break;
-    const next: Array<{ text: string; done: boolean }> = [];
-    for (const p of partial) {
-      if (p.done) {
-        next.push(p);
-        continue;
-      }
-      for (const s of e) next.push({ text: p.text + s, done: [...s].some((ch) => TERMINATORS.has(ch)) });
-    }
-    if (next.length > MAX_TAGS_PER_RULE) return undefined;
-    partial = next;
-  }
-  const tags: ProgramTag[] = [];
-  for (const p of partial) {
-    const chars = [...p.text];
-    let cut = 0;
-    while (cut < chars.length && !TERMINATORS.has(chars[cut] as string)) cut++;
-    const tag = chars.slice(0, cut).join('');
-    // Not terminated by a literal: the line's tag only starts with this text.
-    if (!p.done && tag === '') return undefined;
-    if (!tags.some((t) => t.tag === tag && t.exact === p.done)) tags.push({ tag, exact: p.done });
-  }
-  return tags;
-}
-
-/** `exact`: the line's program tag equals `tag`; otherwise it starts with `tag`. */
-export interface ProgramTag {
-  tag: string;
-  exact: boolean;
-}
-
-/** The program tags a rule is anchored to, or undefined when it cannot be indexed. */
-export function programTags(ast: EreNode): ProgramTag[] | undefined {
-  return analyse(ast)?.tags;
-}
-
-/** Tags plus where the program part starts among the top-level items (everything before is the prefix). */
-function analyse(ast: EreNode): { tags: ProgramTag[]; split: number } | undefined {
-  if (ast.t !== 'cat') return undefined;
-  const items = ast.items;
-  if (items[0]?.t !== 'assert' || items[0].k !== 'bol') return undefined;
-  let k = 1;
-  // the timestamp: one group/alternation of timestamp shapes, or a legacy timestamp inline
-  const ts = items[k];
-  let tsOk = false;
-  if (ts?.t === 'group') {
-    const body = ts.body;
-    const alts = body.t === 'alt' ? body.items : [body];
-    tsOk = alts.every((a) => timestampKind(a) !== undefined);
-    k++;
-  } else {
-    // inline: find the shortest run of items forming a timestamp
-    for (let end = k + 1; end <= Math.min(items.length, k + 8); end++) {
-      if (timestampKind({ t: 'cat', items: items.slice(k, end) }) !== undefined) {
-        tsOk = true;
-        k = end;
-        break;
-      }
-    }
-  }
-  if (!tsOk) return undefined;
-  if (!isSpaceChar(items[k])) return undefined;
-  const host = items[k + 1];
-  if (!(host?.t === 'rep' && host.min >= 1 && host.body.t === 'set' && !setHasSpace(host.body)))
-    return undefined;
-  if (!isSpaceChar(items[k + 2])) return undefined;
-  const tags = literalTags(items.slice(k + 3));
-  return tags && tags.length > 0 ? { tags, split: k + 3 } : undefined;
-}
+// ---- the line, analysed once for every matcher ------------------------------------------------------
 
 /**
- * The program tag of a line, as the index keys rules: the text after the host, up to `[`, `:` or a space.
- * `null`: the line cannot match any indexed rule (no timestamp/host shape). `undefined`: not sure (test all).
+ * Program position of a line: the index after `<timestamp> <host> `. `null`: the line has no such
+ * header (no header rule can match it). `undefined`: not sure (surrogates: positions would differ).
  */
-export function lineTag(line: string): string | null | undefined {
-  const at = lineTagAt(line);
-  return at === null || at === undefined ? at : line.slice(at, tagEnd(line, at));
-}
-
-function tagEnd(line: string, start: number): number {
-  let end = start;
-  while (end < line.length) {
-    const c = line.charCodeAt(end);
-    if (c === 0x5b || c === 0x3a || c === 0x20) break;
-    end++;
-  }
-  return end;
-}
-
-/** Index where the program tag starts, or null/undefined as for lineTag. */
-function lineTagAt(line: string): number | null | undefined {
+function lineTagAt(line: string, ascii = false): number | null | undefined {
   // Rules count characters (code points); positions below are UTF-16 units: equal only without surrogates.
-  for (let k = 0; k < 33 && k < line.length; k++) {
-    const c = line.charCodeAt(k);
-    if (c >= 0xd800 && c <= 0xdfff) return undefined;
+  if (!ascii) {
+    for (let k = 0; k < 33 && k < line.length; k++) {
+      const c = line.charCodeAt(k);
+      if (c >= 0xd800 && c <= 0xdfff) return undefined;
+    }
   }
   let hostStart: number;
   if (line.charCodeAt(3) === 0x20 && line.charCodeAt(15) === 0x20) hostStart = 16;
@@ -304,112 +126,461 @@ function lineTagAt(line: string): number | null | undefined {
   return sp + 1;
 }
 
+function tagEnd(line: string, start: number): number {
+  let end = start;
+  while (end < line.length) {
+    const c = line.charCodeAt(end);
+    if (c === 0x5b || c === 0x3a || c === 0x20) break;
+    end++;
+  }
+  return end;
+}
+
+/**
+ * The program tag of a line, as the index keys rules: the text after the host, up to `[`, `:` or a space.
+ * `null`: the line cannot match any header rule. `undefined`: not sure (test all).
+ */
+export function lineTag(line: string): string | null | undefined {
+  const at = lineTagAt(line);
+  return at === null || at === undefined ? at : line.slice(at, tagEnd(line, at));
+}
+
+/**
+ * Program tags seen in lines, numbered once for every matcher (each keeps its buckets in an array by
+ * this number). Bounded, since tags come from logs: past it, buckets are built per line, uncached.
+ */
+const TAG_IDS = new Map<string, number>();
+
+/** The current line's analysis; recomputed when a different line comes. */
+const current = {
+  line: undefined as string | undefined,
+  /** Program position (see lineTagAt). */
+  start: null as number | null | undefined,
+  tag: '',
+  /** The tag's number (TAG_IDS), -1 when too many tags were seen to remember this one. */
+  tagId: -1,
+  /** Message positions (see MessageKey in prefilter.ts); -1 when the line has none. */
+  msg: -1,
+  core: -1,
+  ascii: true,
+  /** Generation: header regex results are valid for the line when stamped with it. */
+  gen: 0,
+};
+
+function analyseLine(line: string): void {
+  current.line = line;
+  current.gen = (current.gen + 1) >>> 0;
+  // As many UTF-8 bytes as UTF-16 units only when every character is ASCII (cheaper than a regex).
+  current.ascii = Buffer.byteLength(line, 'utf8') === line.length;
+  const start = lineTagAt(line, current.ascii);
+  current.start = start;
+  current.msg = -1;
+  current.core = -1;
+  if (typeof start === 'number') {
+    const tag = line.slice(start, tagEnd(line, start));
+    current.tag = tag;
+    let id = TAG_IDS.get(tag);
+    if (id === undefined) {
+      id = TAG_IDS.size < MAX_CACHED_TAGS ? TAG_IDS.size : -1;
+      if (id >= 0) TAG_IDS.set(tag, id);
+    }
+    current.tagId = id;
+    const colon = line.indexOf(': ', start);
+    if (colon >= 0) {
+      const msg = colon + 2;
+      current.msg = msg;
+      if (line.charCodeAt(msg) !== 0x5b) current.core = msg;
+      else {
+        const close = line.indexOf(']', msg);
+        if (close >= 0 && line.charCodeAt(close + 1) === 0x20) current.core = close + 2;
+      }
+    }
+  } else {
+    current.tag = '';
+    current.tagId = -1;
+  }
+}
+
+// Header regexes: rules share a handful (`^(\w{3} [ :0-9]{11}|[0-9T:.+-]{32}) [._[:alnum:]-]+ `); each
+// is tested at most once per line, whichever matcher asks.
+const headerIds = new Map<string, number>();
+const headers: RegExp[] = [];
+let headerStamp = new Uint32Array(64);
+let headerOk = new Uint8Array(64);
+
+function headerId(source: string, flags: string): number {
+  let id = headerIds.get(source);
+  if (id === undefined) {
+    id = headers.length;
+    headerIds.set(source, id);
+    headers.push(new RegExp(source, flags));
+    if (id >= headerStamp.length) {
+      const stamp = new Uint32Array(headerStamp.length * 2);
+      stamp.set(headerStamp);
+      headerStamp = stamp;
+      const ok = new Uint8Array(headerOk.length * 2);
+      ok.set(headerOk);
+      headerOk = ok;
+    }
+  }
+  return id;
+}
+
+function headerMatches(id: number, line: string): boolean {
+  if (headerStamp[id] === current.gen) return headerOk[id] === 1;
+  const ok = (headers[id] as RegExp).test(line);
+  headerStamp[id] = current.gen;
+  headerOk[id] = ok ? 1 : 0;
+  return ok;
+}
+
+/** A header rule against the current line (whose program position is a number). */
+function testHeaderRule(c: CompiledRule, line: string): boolean {
+  if (!current.ascii) return unicodeOf(c).test(line);
+  const split = c.split;
+  if (split === undefined) return c.ascii.test(line);
+  if (!headerMatches(split.prefix, line)) return false;
+  split.suffix.lastIndex = current.start as number;
+  return split.suffix.test(line);
+}
+
+// ---- message-literal tries -------------------------------------------------------------------------
+
+interface TrieNode {
+  /** Text from the parent to this node (path-compressed); its first character keys it in the parent. */
+  label: string;
+  next: Map<number, TrieNode> | undefined;
+  /** Rules to try when the text reaches this node (and no deeper node with a list). */
+  list: CompiledRule[] | undefined;
+}
+
+const byOrder = (a: CompiledRule, b: CompiledRule): number => a.order - b.order;
+
+/** Literals keyed at one line position: the rules whose literal the line's text there starts with. */
+class LiteralTrie {
+  private readonly root: TrieNode = { label: '', next: undefined, list: undefined };
+  readonly empty: boolean;
+
+  /** `base`: rules returned for any text (listed with every node, in rule order). */
+  constructor(entries: Array<{ rule: CompiledRule; literals: string[] }>, base: CompiledRule[]) {
+    this.empty = entries.length === 0;
+    const ends = new Map<TrieNode, CompiledRule[]>();
+    for (const { rule, literals } of entries) {
+      for (const lit of literals) {
+        let node = this.root;
+        for (let k = 0; k < lit.length; k++) {
+          const c = lit.charCodeAt(k);
+          node.next ??= new Map();
+          let child = node.next.get(c);
+          if (!child) node.next.set(c, (child = { label: lit[k] as string, next: undefined, list: undefined }));
+          node = child;
+        }
+        let at = ends.get(node);
+        if (!at) ends.set(node, (at = []));
+        if (!at.includes(rule)) at.push(rule);
+      }
+    }
+    // Each node ending a literal lists its rules, those of the literals it extends, and `base`:
+    // everything a text reaching it can match, in rule order.
+    const fill = (node: TrieNode, inherited: CompiledRule[]): void => {
+      const own = ends.get(node);
+      let here = inherited;
+      if (own) {
+        here = [...new Set([...inherited, ...own])].sort(byOrder);
+        node.list = here;
+      }
+      if (node.next) for (const child of node.next.values()) fill(child, here);
+    };
+    this.root.list = [...base].sort(byOrder);
+    fill(this.root, this.root.list);
+    compress(this.root);
+  }
+
+  /** Candidates for a line whose keyed text starts at `at` (-1: the line has no such position). */
+  lookup(line: string, at: number): CompiledRule[] {
+    let node = this.root;
+    let best = node.list as CompiledRule[];
+    if (at < 0) return best;
+    let i = at;
+    for (;;) {
+      const next = node.next;
+      if (next === undefined || i >= line.length) break;
+      const child = next.get(line.charCodeAt(i));
+      if (child === undefined) break;
+      const label = child.label;
+      if (label.length > 1 && !line.startsWith(label, i)) break;
+      i += label.length;
+      node = child;
+      if (node.list !== undefined) best = node.list;
+    }
+    return best;
+  }
+}
+
+/** Merges chains of single-child nodes without a list into one node with a longer label. */
+function compress(node: TrieNode): void {
+  if (!node.next) return;
+  for (const [key, first] of node.next) {
+    let child = first;
+    while (child.list === undefined && child.next?.size === 1) {
+      const only = child.next.values().next().value as TrieNode;
+      child = { label: child.label + only.label, next: only.next, list: only.list };
+    }
+    node.next.set(key, child);
+    compress(child);
+  }
+}
+
+type Entry = { rule: CompiledRule; messages: MessageKey | undefined };
+
+/** Rules of one program tag (or the tag-independent header rules), by message literal. */
+class Bucket {
+  /** Literals at the line's `core` position, plus the rules with no known message. */
+  private readonly core: LiteralTrie;
+  /** Literals at the line's `msg` position. */
+  private readonly msg: LiteralTrie;
+
+  constructor(entries: Entry[]) {
+    const unique = [...new Set(entries)];
+    const anyMessage = unique.filter((e) => e.messages === undefined).map((e) => e.rule);
+    const at = (a: MessageAnchor) =>
+      unique.flatMap((e) => (e.messages?.at === a ? [{ rule: e.rule, literals: e.messages.literals }] : []));
+    this.core = new LiteralTrie(at('core'), [...new Set(anyMessage)]);
+    this.msg = new LiteralTrie(at('msg'), []);
+  }
+
+  /** Does a candidate rule match the current line? */
+  any(line: string): boolean {
+    const a = this.core.lookup(line, current.core);
+    for (let k = 0; k < a.length; k++) if (testHeaderRule(a[k] as CompiledRule, line)) return true;
+    if (this.msg.empty) return false;
+    const b = this.msg.lookup(line, current.msg);
+    for (let k = 0; k < b.length; k++) if (testHeaderRule(b[k] as CompiledRule, line)) return true;
+    return false;
+  }
+
+  /** The candidate lists for the current line (for firstMatch). */
+  lists(line: string): CompiledRule[][] {
+    return [this.core.lookup(line, current.core), this.msg.lookup(line, current.msg)];
+  }
+}
+
+const EMPTY_BUCKET = new Bucket([]);
+
+// ---- gates for the rules tried on every line ----------------------------------------------------
+
+interface GatedRule {
+  rule: CompiledRule;
+  positions: number[];
+  /** Highest position checked (positions hold only when no surrogate comes before it). */
+  maxPos: number;
+  literals: string[] | undefined;
+}
+
+function noSurrogateUpTo(line: string, end: number): boolean {
+  for (let k = 0; k <= end && k < line.length; k++) {
+    const c = line.charCodeAt(k);
+    if (c >= 0xd800 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
+function gateAdmits(g: GatedRule, line: string): boolean {
+  const pos = g.positions;
+  if (pos.length > 0 && (current.ascii || noSurrogateUpTo(line, g.maxPos))) {
+    for (let k = 0; k < pos.length; k += 2) {
+      if (line.charCodeAt(pos[k] as number) !== pos[k + 1]) return false;
+    }
+  }
+  const lits = g.literals;
+  if (lits === undefined) return true;
+  for (let k = 0; k < lits.length; k++) if (line.includes(lits[k] as string)) return true;
+  return false;
+}
+
+function gated(rule: CompiledRule, gate: Gate): GatedRule {
+  let maxPos = 0;
+  for (let k = 0; k < gate.positions.length; k += 2) maxPos = Math.max(maxPos, gate.positions[k] as number);
+  return { rule, positions: gate.positions, maxPos, literals: gate.literals };
+}
+
+const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+
+/**
+ * Rules tried on every line (of a given kind), each behind its gate. When every rule of the group
+ * requires a literal, one regex over all the literals turns most lines away in one test.
+ */
+class GatedGroup {
+  readonly rules: GatedRule[];
+  private readonly anyLiteral: RegExp | undefined;
+
+  constructor(rules: GatedRule[]) {
+    this.rules = rules;
+    const lits = rules.map((g) => g.literals);
+    this.anyLiteral =
+      rules.length > 1 && lits.every((l) => l !== undefined)
+        ? new RegExp([...new Set(lits.flat())].map(escapeLiteral).join('|'))
+        : undefined;
+  }
+
+  /** Does a rule of the group match the line? `test`: the rule's own test. */
+  any(line: string, test: (c: CompiledRule, line: string) => boolean): boolean {
+    const rules = this.rules;
+    if (rules.length === 0 || (this.anyLiteral !== undefined && !this.anyLiteral.test(line))) return false;
+    for (let k = 0; k < rules.length; k++) {
+      const g = rules[k] as GatedRule;
+      if (gateAdmits(g, line) && test(g.rule, line)) return true;
+    }
+    return false;
+  }
+}
+
+// ---- the matcher ---------------------------------------------------------------------------------
+
+function compileOne(rule: Rule, order: number): CompiledRule {
+  const { ast } = parseEre(rule.pattern);
+  const a = emitEre(ast, 'ascii');
+  return { rule, order, ast, ascii: new RegExp(a.source, a.flags), unicode: undefined, split: undefined };
+}
+
 export function compileRules(rules: Rule[]): Matcher {
   const problems: Array<{ rule: Rule; reason: string }> = [];
   const all: CompiledRule[] = [];
-  const byTag = new Map<string, CompiledRule[]>();
-  const prefixIds = new Map<string, number>();
-  const prefixes: RegExp[] = [];
-  const byPrefix: Array<{ prefix: string; rule: CompiledRule }> = [];
-  const unindexed: CompiledRule[] = [];
+  const byTag = new Map<string, Entry[]>();
+  const byPrefix: Array<{ prefix: string; entry: Entry }> = [];
+  const headerOnly: Entry[] = [];
+  const headerAnyRules: GatedRule[] = [];
+  const otherRules: GatedRule[] = [];
+  let indexed = 0;
+  let byMessage = 0;
   rules.forEach((rule, order) => {
     let compiled: CompiledRule;
     try {
-      const { ast } = parseEre(rule.pattern);
-      const a = emitEre(ast, 'ascii');
-      compiled = { rule, order, ast, ascii: new RegExp(a.source, a.flags), unicode: undefined };
+      compiled = compileOne(rule, order);
     } catch (err) {
       problems.push({ rule, reason: (err as Error).message });
       return;
     }
     all.push(compiled);
-    const analysis = analyse(compiled.ast);
-    if (!analysis) {
-      unindexed.push(compiled);
+    const shape = analyseRule(compiled.ast);
+    if (shape.split === undefined) {
+      otherRules.push(gated(compiled, shape.gate));
       return;
     }
     const items = (compiled.ast as EreNode & { t: 'cat' }).items;
-    const rest = items.slice(analysis.split);
-    if (!rest.some(hasBackref)) {
-      const pre = emitEre({ t: 'cat', items: items.slice(0, analysis.split) }, 'ascii');
-      const suf = emitEre({ t: 'cat', items: rest }, 'ascii');
-      let id = prefixIds.get(pre.source);
-      if (id === undefined) {
-        id = prefixes.length;
-        prefixIds.set(pre.source, id);
-        prefixes.push(new RegExp(pre.source, pre.flags));
-      }
-      compiled.split = { prefix: id, suffix: new RegExp(suf.source, `${suf.flags}y`) };
+    const program = items.slice(shape.split);
+    if (!program.some(hasBackref)) {
+      const pre = emitEre({ t: 'cat', items: items.slice(0, shape.split) }, 'ascii');
+      const suf = emitEre({ t: 'cat', items: program }, 'ascii');
+      compiled.split = {
+        prefix: headerId(pre.source, pre.flags),
+        suffix: new RegExp(suf.source, `${suf.flags}y`),
+      };
     }
-    for (const { tag, exact } of analysis.tags) {
+    const entry: Entry = { rule: compiled, messages: shape.messages };
+    if (shape.messages) byMessage++;
+    if (!shape.tags) {
+      if (shape.messages) headerOnly.push(entry);
+      else headerAnyRules.push(gated(compiled, shape.gate));
+      return;
+    }
+    indexed++;
+    for (const { tag, exact } of shape.tags) {
       if (!exact) {
-        byPrefix.push({ prefix: tag, rule: compiled });
+        byPrefix.push({ prefix: tag, entry });
         continue;
       }
       let list = byTag.get(tag);
       if (!list) byTag.set(tag, (list = []));
-      if (!list.includes(compiled)) list.push(compiled);
+      if (!list.includes(entry)) list.push(entry);
     }
   });
-  // Per line tag: its exact rules, the prefix rules it starts with and the unindexed ones, in rule order
-  // (first match = first in order). Built on first sight of a tag; bounded, since tags come from logs.
-  const candidates = new Map<string, CompiledRule[]>();
-  const candidatesFor = (tag: string): CompiledRule[] => {
-    const known = candidates.get(tag);
+  const headerBucket = headerOnly.length > 0 ? new Bucket(headerOnly) : undefined;
+  const headerAny = new GatedGroup(headerAnyRules);
+  const others = new GatedGroup(otherRules);
+  // Per line tag: its exact rules and the prefix rules it starts with. Built on first sight of a tag;
+  // bounded, since tags come from logs.
+  const buckets: Array<Bucket | undefined> = [];
+  const bucketFor = (tag: string, id: number): Bucket => {
+    const known = id >= 0 ? buckets[id] : undefined;
     if (known) return known;
-    const set = new Set<CompiledRule>([...(byTag.get(tag) ?? []), ...unindexed]);
-    for (const p of byPrefix) if (tag.startsWith(p.prefix)) set.add(p.rule);
-    const list = [...set].sort((a, b) => a.order - b.order);
-    if (candidates.size < MAX_CACHED_TAGS) candidates.set(tag, list);
-    return list;
+    const entries = [...(byTag.get(tag) ?? [])];
+    for (const p of byPrefix) if (tag.startsWith(p.prefix)) entries.push(p.entry);
+    const bucket = entries.length > 0 ? new Bucket(entries) : EMPTY_BUCKET;
+    if (id >= 0) {
+      while (buckets.length < id) buckets.push(undefined);
+      buckets[id] = bucket;
+    }
+    return bucket;
   };
-  // Prefix results for the current line: rules share a few timestamp/host prefixes, test each once.
-  let prefixState = new Int8Array(0);
-  const find = (line: string): CompiledRule | undefined => {
-    const start = lineTagAt(line);
+
+  const matchAny = (line: string): boolean => {
+    if (line !== current.line) analyseLine(line);
+    const start = current.start;
     if (start === undefined) {
-      for (const c of all) if (rx(c, line)) return c;
-      return undefined;
+      for (const c of all) if (rxCurrent(c, line)) return true;
+      return false;
     }
-    if (start === null) {
-      for (const c of unindexed) if (rx(c, line)) return c;
-      return undefined;
+    if (start !== null) {
+      if (bucketFor(current.tag, current.tagId).any(line)) return true;
+      if (headerBucket?.any(line)) return true;
+      if (headerAny.any(line, testHeaderRule)) return true;
     }
-    const list = candidatesFor(line.slice(start, tagEnd(line, start)));
-    if (NON_ASCII.test(line)) {
-      for (const c of list) if (rx(c, line)) return c;
-      return undefined;
-    }
-    if (prefixState.length !== prefixes.length) prefixState = new Int8Array(prefixes.length);
-    else prefixState.fill(0);
-    for (const c of list) {
-      const split = c.split;
-      if (!split) {
-        if (c.ascii.test(line)) return c;
-        continue;
-      }
-      let ok = prefixState[split.prefix] as number;
-      if (ok === 0) {
-        ok = (prefixes[split.prefix] as RegExp).test(line) ? 1 : -1;
-        prefixState[split.prefix] = ok;
-      }
-      if (ok < 0) continue;
-      split.suffix.lastIndex = start;
-      if (split.suffix.test(line)) return c;
-    }
-    return undefined;
+    return others.any(line, rxCurrent);
   };
+  // First match: the earliest in rule order among every candidate list.
+  const firstMatch = (line: string): Rule | undefined => {
+    if (line !== current.line) analyseLine(line);
+    const start = current.start;
+    if (start === undefined) return all.find((c) => rxCurrent(c, line))?.rule;
+    let best: CompiledRule | undefined;
+    const consider = (list: CompiledRule[], test: (c: CompiledRule) => boolean): void => {
+      for (const c of list) {
+        if (best && c.order > best.order) return;
+        if (test(c)) {
+          best = c;
+          return;
+        }
+      }
+    };
+    const headerTest = (c: CompiledRule) => testHeaderRule(c, line);
+    if (start !== null) {
+      for (const list of bucketFor(current.tag, current.tagId).lists(line)) consider(list, headerTest);
+      for (const list of headerBucket?.lists(line) ?? []) consider(list, headerTest);
+      const admitted = headerAny.rules.filter((g) => gateAdmits(g, line)).map((g) => g.rule);
+      consider(admitted, headerTest);
+    }
+    const admitted = others.rules.filter((g) => gateAdmits(g, line)).map((g) => g.rule);
+    consider(admitted, (c) => rxCurrent(c, line));
+    return best?.rule;
+  };
+  // The engine asks the same matcher about the same line more than once (a pass, then a filter).
+  let lastLine: string | undefined;
+  let lastAnswer = false;
   return {
-    matchAny: (line) => find(line) !== undefined,
-    firstMatch: (line) => find(line)?.rule,
+    matchAny: (line) => {
+      if (line === lastLine) return lastAnswer;
+      lastAnswer = matchAny(line);
+      lastLine = line;
+      return lastAnswer;
+    },
+    firstMatch,
     problems,
     stats: {
       rules: all.length,
-      indexed: all.length - unindexed.length,
-      unindexed: unindexed.length,
+      indexed,
+      unindexed: otherRules.length + headerAnyRules.length,
       tags: byTag.size + byPrefix.length,
+      byMessage,
+      headerOnly: headerOnly.length,
     },
   };
+}
+
+/** The program tags a rule is anchored to, or undefined when it cannot be indexed. */
+export function programTags(ast: EreNode): ProgramTag[] | undefined {
+  const shape = analyseRule(ast);
+  return shape.split === undefined ? undefined : shape.tags;
 }
 
 /** Reference implementation: every rule, in order (used by tests to prove the index changes nothing). */
@@ -417,9 +588,7 @@ export function compileRulesNaive(rules: Rule[]): Pick<Matcher, 'matchAny' | 'fi
   const list: CompiledRule[] = [];
   rules.forEach((rule, order) => {
     try {
-      const { ast } = parseEre(rule.pattern);
-      const a = emitEre(ast, 'ascii');
-      list.push({ rule, order, ast, ascii: new RegExp(a.source, a.flags), unicode: undefined });
+      list.push(compileOne(rule, order));
     } catch {
       // skipped, as compileRules does
     }
