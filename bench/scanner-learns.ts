@@ -137,7 +137,7 @@ interface Enforcement {
 }
 
 /** P1 and what followed it, from the target-side capture of the attacker's packets. */
-function enforcementFromCapture(path: string, attacker: string): Enforcement | undefined {
+function enforcementFromCapture(path: string): Enforcement | undefined {
   let p1: number | undefined;
   let next: number | undefined;
   let after = 0;
@@ -283,7 +283,7 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
     const result: Result = { open: [...open].sort((a, b) => a - b), openFiltered, seconds, replies };
     if (dropped !== undefined) result.tcpdumpDropped = dropped;
     if (run.trap) {
-      const e = enforcementFromCapture(capture, lab.attackerV4);
+      const e = enforcementFromCapture(capture);
       if (e) result.enforcement = e;
     }
     rmSync(capture, { force: true });

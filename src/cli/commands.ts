@@ -13,13 +13,13 @@ import { SentinelError } from '../core/errors.js';
 import { ALL_MODES, type Mode } from '../core/records.js';
 import { EXIT_CONFIG, runForeground } from '../daemon/daemon.js';
 import { Enforcer, manualBan } from '../daemon/enforcer.js';
+import { runLogcheckCli, runTestRulesCli } from '../logcheck/cli.js';
 import { createResponders } from '../responders/registry.js';
 import { makeRunner } from '../responders/spawn.js';
 import type { BanRecord } from '../store/types.js';
 import {
   EXIT_FAILURE,
   EXIT_OK,
-  EXIT_UNAVAILABLE,
   flag,
   type OptionSpec,
   type Parsed,
@@ -368,12 +368,26 @@ Needs root, iproute2 and nmap. Only documentation addresses inside private names
   },
 };
 
-interface LogcheckCli {
-  runLogcheckCli?: (argv: string[]) => Promise<number>;
-  runTestRulesCli?: (argv: string[]) => Promise<number>;
-}
+const replay: Command = {
+  name: 'replay',
+  summary: 'run a pcap/pcapng capture through the detector (nothing enforced) and print the decisions',
+  usage: 'portsentinel replay FILE [--local ADDR]... [--json] [--config F]',
+  options: { ...COMMON_OPTIONS, ...JSON_OPTION, local: { type: 'string', multiple: true } },
+  help: `${COMMON_HELP}
+      --local ADDR    an address of the capturing host (repeatable); only packets to these
+                      count (default: every destination)
+${JSON_HELP} (NDJSON: probes, decisions, summaries, then totals)
+The same file gives the same output every time: packet timestamps drive the detector, the
+never-block set is loopback plus the configured ignore list, and ports that answered in the
+capture (SYN+ACK) are treated as in use.`,
+  async run(p, io) {
+    const { runReplay } = await import('./replay.js');
+    return runReplay(p, io);
+  },
+};
 
-function delegated(name: string, summary: string, exportName: keyof LogcheckCli): Command {
+/** Commands that parse their own flags (logcheck keeps logcheck's own option letters). */
+function delegated(name: string, summary: string, fn: (argv: string[]) => Promise<number>): Command {
   return {
     name,
     summary,
@@ -381,22 +395,7 @@ function delegated(name: string, summary: string, exportName: keyof LogcheckCli)
     options: {},
     help: '',
     run: async () => EXIT_OK,
-    delegate: async (argv: string[], io: Io) => {
-      let mod: LogcheckCli;
-      try {
-        const path = '../logcheck/cli.js';
-        mod = (await import(path)) as LogcheckCli;
-      } catch {
-        io.err(`portsentinel ${name}: not available in this build (src/logcheck/cli.ts is missing)`);
-        return EXIT_UNAVAILABLE;
-      }
-      const fn = mod[exportName];
-      if (typeof fn !== 'function') {
-        io.err(`portsentinel ${name}: not available in this build (${exportName} is not exported)`);
-        return EXIT_UNAVAILABLE;
-      }
-      return fn(argv);
-    },
+    delegate: (argv: string[]) => fn(argv),
   };
 }
 
@@ -410,6 +409,7 @@ export const COMMANDS: Command[] = [
   checkConfig,
   importPortsentry,
   demo,
-  delegated('logcheck', 'read logs, classify with logcheck rules, mail the report', 'runLogcheckCli'),
-  delegated('test-rules', 'show which logcheck rules match each line of a log', 'runTestRulesCli'),
+  replay,
+  delegated('logcheck', 'read logs, classify with logcheck rules, mail the report', runLogcheckCli),
+  delegated('test-rules', 'show which logcheck rules match each line of a log', runTestRulesCli),
 ];

@@ -152,8 +152,12 @@ function compareCodePoints(a: string, endA: number, b: string, endB: number): nu
 }
 
 interface Kept {
-  /** The line as read (what the sort compares). */
+  /** The line as read. */
   raw: string;
+  /** What the sort compares: the whole line (SORTUNIQ) or `sort -k 1,3`'s key. */
+  sortKey: string;
+  /** The sort key has no surrogate (so UTF-16 order is code point order). */
+  plainKey: boolean;
   /** The line after trailing-space stripping (what rules matched and the report prints). */
   text: string;
   /** Basename of the source (logcheck's temp file name: the concatenation order). */
@@ -168,12 +172,27 @@ interface Kept {
   system: boolean;
 }
 
-function sortComparator(uniq: boolean): (a: Kept, b: Kept) => number {
-  if (uniq) {
-    return (a, b) => compareCodePoints(a.raw, a.raw.length, b.raw, b.raw.length);
+function hasSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
   }
+  return false;
+}
+
+/** Sort keys in code point order; without surrogates that is UTF-16 order, which `<` compares natively. */
+function compareKeys(a: Kept, b: Kept): number {
+  const x = a.sortKey;
+  const y = b.sortKey;
+  if (x === y) return 0;
+  if (a.plainKey && b.plainKey) return x < y ? -1 : 1;
+  return compareCodePoints(x, x.length, y, y.length);
+}
+
+function sortComparator(uniq: boolean): (a: Kept, b: Kept) => number {
+  if (uniq) return compareKeys;
   return (a, b) => {
-    const c = compareCodePoints(a.raw, keyEnd(a.raw), b.raw, keyEnd(b.raw));
+    const c = compareKeys(a, b);
     if (c !== 0) return c;
     // Stable: logcheck concatenated its temp files in glob order of their (basename) names.
     if (a.group !== b.group) return compareCodePoints(a.group, a.group.length, b.group, b.group.length);
@@ -328,8 +347,11 @@ export class Classifier {
     }
     if (sections === undefined && deferredSecurity === undefined && !system && !systemIfNotSecurity) return;
     if (this.opts.sortUniq) this.seenRaw.add(key);
+    const sortKey = this.opts.sortUniq ? key : key.slice(0, keyEnd(key));
     this.kept.push({
       raw: key,
+      sortKey,
+      plainKey: !hasSurrogate(sortKey),
       text,
       group,
       seq,
