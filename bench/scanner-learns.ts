@@ -20,7 +20,7 @@
 //
 // Env: BENCH_LEARNS_RUNS=sS-T4,masscan (substrings of run names) to run a subset.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +160,32 @@ function enforcementFromCapture(path: string): Enforcement | undefined {
   return { afterFirstProbe: after, firstGapMs: next === undefined ? Number.NaN : next - p1 };
 }
 
+/** A scan against the tripwire crawls (every probe after the first goes unanswered); past this it is stopped. */
+const CAP_SECONDS = Number(process.env.BENCH_LEARNS_CAP_S ?? 60);
+
+/** Runs argv; after `capMs` sends SIGINT (nmap prints what it has and exits). */
+function runCapped(
+  argv: string[],
+  capMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; capped: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let capped = false;
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      capped = true;
+      child.kill('SIGINT');
+    }, capMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, capped });
+    });
+  });
+}
+
 interface Result {
   open: number[];
   openFiltered: number;
@@ -233,7 +259,7 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
 
     const argv =
       run.scanner === 'nmap'
-        ? ['nmap', ...run.args, lab.targetV4]
+        ? ['nmap', '-v', '--stats-every', '5s', ...run.args, lab.targetV4]
         : [
             'masscan',
             '-p1-65535',
@@ -252,13 +278,11 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
             target.mac,
           ];
     const started = performance.now();
-    const scan = spawnSync('ip', ['netns', 'exec', lab.attacker, ...argv], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const scan = await runCapped(['ip', 'netns', 'exec', lab.attacker, ...argv], CAP_SECONDS * 1000);
     const seconds = (performance.now() - started) / 1000;
-    if (scan.status !== 0)
-      throw new Error(`${argv[0]} failed (${scan.status}): ${scan.stderr.slice(0, 400)}`);
+    if (!scan.capped && scan.code !== 0) {
+      throw new Error(`${argv[0]} failed (${scan.code}): ${scan.stderr.slice(0, 400)}`);
+    }
     const replies = counters(lab);
 
     await new Promise<void>((resolve) => {
@@ -270,6 +294,8 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
     const open = new Set<number>();
     let openFiltered = 0;
     if (run.scanner === 'nmap') {
+      // -v prints each open port the moment nmap learns it, so a capped run still tells.
+      for (const m of scan.stdout.matchAll(/Discovered open port (\d+)\//g)) open.add(Number(m[1]));
       for (const m of scan.stdout.matchAll(/^(\d+)\/(tcp|udp)\s+(open\|filtered|open)\s/gm)) {
         if (m[3] === 'open') open.add(Number(m[1]));
         else openFiltered++;
@@ -281,6 +307,12 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
       for (const m of scan.stdout.matchAll(/Discovered open port (\d+)\//g)) open.add(Number(m[1]));
     }
     const result: Result = { open: [...open].sort((a, b) => a - b), openFiltered, seconds, replies };
+    if (scan.capped) {
+      const progress = [
+        ...scan.stdout.matchAll(/About ([\d.]+)% done(?:; ETC: [\d:]+ \(([\d:]+) remaining\))?/g),
+      ].pop();
+      result.note = `stopped at the ${CAP_SECONDS} s cap${progress ? `, nmap ${progress[1]}% done${progress[2] ? `, ${progress[2]} to go` : ''}` : ''}`;
+    }
     if (dropped !== undefined) result.tcpdumpDropped = dropped;
     if (run.trap) {
       const e = enforcementFromCapture(capture);
@@ -331,6 +363,7 @@ export async function benchScannerLearns(): Promise<void> {
         );
       }
       if (r.tcpdumpDropped && r.tcpdumpDropped !== '0') parts.push(`[tcpdump dropped ${r.tcpdumpDropped}]`);
+      if (r.note) parts.push(`(${r.note})`);
       console.log(`   ${parts.filter(Boolean).join(' ')}`);
     }
   } finally {

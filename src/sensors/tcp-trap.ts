@@ -8,7 +8,10 @@
 import net from 'node:net';
 import { canonicalIp, ipFamily } from '../core/address.js';
 import type { ProbeEvent } from '../core/records.js';
+import { peerOfClosedSocket } from './peer-name.js';
 import { bindAll, type Closable, closeAll, type TrapSummary } from './trap-bind.js';
+
+type PeerHandle = Parameters<typeof peerOfClosedSocket>[0];
 
 export type { TrapSummary } from './trap-bind.js';
 
@@ -32,6 +35,8 @@ export interface TcpTrapOptions extends TrapOptions {
 export interface Traps {
   summary: TrapSummary;
   close(): Promise<void>;
+  /** Connections whose source could not be learnt (reset before accept, addon not built). */
+  unattributed?: () => number;
 }
 
 /** How long a trapped socket may take to flush the banner before it is destroyed. */
@@ -39,6 +44,7 @@ const LINGER_MS = 1000;
 
 export async function startTcpTraps(options: TcpTrapOptions): Promise<Traps> {
   const now = options.now ?? Date.now;
+  let unattributed = 0;
   const emit = (remote: string | undefined, local: string | undefined, port: number) => {
     const source = remote === undefined ? undefined : canonicalIp(remote);
     if (!source) return;
@@ -66,7 +72,10 @@ export async function startTcpTraps(options: TcpTrapOptions): Promise<Traps> {
       server.maxConnections = options.maxConnectionsPerListener ?? 64;
       server.on('connection', (socket) => {
         socket.on('error', () => {});
-        emit(socket.remoteAddress, socket.localAddress, port);
+        // A peer that reset at once (nmap -sT) leaves no remoteAddress: ask the kernel directly.
+        const remote = socket.remoteAddress ?? peerOfClosedSocket(socket as unknown as PeerHandle);
+        if (remote === undefined) unattributed++;
+        emit(remote, socket.localAddress, port);
         const timer = setTimeout(() => socket.destroy(), LINGER_MS);
         timer.unref();
         socket.on('close', () => clearTimeout(timer));
@@ -89,5 +98,5 @@ export async function startTcpTraps(options: TcpTrapOptions): Promise<Traps> {
     });
 
   const { summary, handles } = await bindAll(options.ports, options.bindAddresses, bindOne);
-  return { summary, close: () => closeAll(handles) };
+  return { summary, close: () => closeAll(handles), unattributed: () => unattributed };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
@@ -72,6 +73,27 @@ describe('tcp traps', () => {
       await traps.close();
     }
     await assert.rejects(connectAndRead('127.0.0.1', BASE + 1), /ECONNREFUSED/, 'close() releases the ports');
+  });
+
+  test('a connection reset before the daemon accepts it (nmap -sT) still names its source', async () => {
+    const probes: ProbeEvent[] = [];
+    const traps = await startTcpTraps({
+      ports: [BASE + 5],
+      bindAddresses: ['127.0.0.1', '::1'],
+      banner: '',
+      onProbe: (e) => probes.push(e),
+    });
+    try {
+      // Another process connects and resets at once while this one is blocked (spawnSync):
+      // the connections are complete and already reset when the trap gets to accept them.
+      const script = `const net=require('node:net');let n=0;for(const host of ['127.0.0.1','::1']){const c=net.connect({host,port:${BASE + 5}});c.on('connect',()=>{c.resetAndDestroy();if(++n===2)setTimeout(()=>process.exit(0),50)})}`;
+      assert.equal(spawnSync(process.execPath, ['-e', script], { timeout: 5000 }).status, 0);
+      await waitFor(() => (probes.length >= 2 ? true : undefined));
+      assert.deepEqual(probes.map((p) => p.source).sort(), ['127.0.0.1', '::1']);
+      assert.equal(traps.unattributed?.(), 0);
+    } finally {
+      await traps.close();
+    }
   });
 
   test('other bind errors are failures in the summary; partial binds of a skipped port are closed', async () => {

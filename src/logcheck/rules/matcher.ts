@@ -20,7 +20,14 @@
 // plus its program part as a sticky regex at the program position.
 import { type EreNode, emitEre, parseEre } from './ere.js';
 import type { Rule } from './load.js';
-import { analyseRule, type Gate, type MessageAnchor, type MessageKey, type ProgramTag } from './prefilter.js';
+import {
+  analyseRule,
+  type Gate,
+  type MessageAnchor,
+  type MessageKey,
+  type ProgramTag,
+  setHas,
+} from './prefilter.js';
 
 export type { ProgramTag } from './prefilter.js';
 
@@ -162,6 +169,9 @@ const current = {
   /** Message positions (see MessageKey in prefilter.ts); -1 when the line has none. */
   msg: -1,
   core: -1,
+  /** After the next ": " from msg / core; -2 until asked for (see anchorPos). */
+  msg2: -2,
+  core2: -2,
   ascii: true,
   /** Generation: header regex results are valid for the line when stamped with it. */
   gen: 0,
@@ -176,6 +186,8 @@ function analyseLine(line: string): void {
   current.start = start;
   current.msg = -1;
   current.core = -1;
+  current.msg2 = -2;
+  current.core2 = -2;
   if (typeof start === 'number') {
     const tag = line.slice(start, tagEnd(line, start));
     current.tag = tag;
@@ -198,6 +210,28 @@ function analyseLine(line: string): void {
   } else {
     current.tag = '';
     current.tagId = -1;
+  }
+}
+
+function nextMessage(line: string, from: number): number {
+  if (from < 0) return -1;
+  const colon = line.indexOf(': ', from);
+  return colon < 0 ? -1 : colon + 2;
+}
+
+/** The current line's position for an anchor (see MessageKey), -1 when it has none. */
+function anchorPos(line: string, at: MessageAnchor): number {
+  switch (at) {
+    case 'msg':
+      return current.msg;
+    case 'core':
+      return current.core;
+    case 'msg2':
+      if (current.msg2 === -2) current.msg2 = nextMessage(line, current.msg);
+      return current.msg2;
+    case 'core2':
+      if (current.core2 === -2) current.core2 = nextMessage(line, current.core);
+      return current.core2;
   }
 }
 
@@ -272,7 +306,8 @@ class LiteralTrie {
           const c = lit.charCodeAt(k);
           node.next ??= new Map();
           let child = node.next.get(c);
-          if (!child) node.next.set(c, (child = { label: lit[k] as string, next: undefined, list: undefined }));
+          if (!child)
+            node.next.set(c, (child = { label: lit[k] as string, next: undefined, list: undefined }));
           node = child;
         }
         let at = ends.get(node);
@@ -333,35 +368,90 @@ function compress(node: TrieNode): void {
 
 type Entry = { rule: CompiledRule; messages: MessageKey | undefined };
 
-/** Rules of one program tag (or the tag-independent header rules), by message literal. */
+/** The characters a rule's text at an anchor may start with (from MessageKey.first). */
+interface FirstFilter {
+  at: MessageAnchor;
+  /** 128 bits: ASCII characters accepted. */
+  ascii: Uint32Array;
+  /** Leaves (char/set nodes), for characters beyond ASCII. */
+  leaves: EreNode[];
+}
+
+function firstFilter(at: MessageAnchor, leaves: EreNode[]): FirstFilter {
+  const ascii = new Uint32Array(4);
+  for (let cp = 0; cp < 128; cp++) {
+    if (leaves.some((l) => leafAccepts(l, cp)))
+      ascii[cp >> 5] = (ascii[cp >> 5] as number) | (1 << (cp & 31));
+  }
+  return { at, ascii, leaves };
+}
+
+const leafAccepts = (l: EreNode, cp: number): boolean =>
+  l.t === 'char' ? l.cp === cp : l.t === 'set' ? setHas(l, cp) : true;
+
+function filterAdmits(f: FirstFilter, line: string): boolean {
+  const pos = anchorPos(line, f.at);
+  if (pos < 0 || pos >= line.length) return false;
+  const c = line.charCodeAt(pos);
+  if (c < 128) return ((f.ascii[c >> 5] as number) & (1 << (c & 31))) !== 0;
+  const cp = line.codePointAt(pos) as number;
+  return f.leaves.some((l) => leafAccepts(l, cp));
+}
+
+/** Rules of one program tag (or the tag-independent header rules), by message key. */
 class Bucket {
-  /** Literals at the line's `core` position, plus the rules with no known message. */
-  private readonly core: LiteralTrie;
-  /** Literals at the line's `msg` position. */
-  private readonly msg: LiteralTrie;
+  /** Rules with a literal key, one trie per anchor. */
+  private readonly tries: Array<{ at: MessageAnchor; trie: LiteralTrie }> = [];
+  /** The other rules, in order, each with its first-character filter when known. */
+  private readonly loose: CompiledRule[];
+  private readonly filters: Array<FirstFilter | undefined>;
 
   constructor(entries: Entry[]) {
     const unique = [...new Set(entries)];
-    const anyMessage = unique.filter((e) => e.messages === undefined).map((e) => e.rule);
-    const at = (a: MessageAnchor) =>
-      unique.flatMap((e) => (e.messages?.at === a ? [{ rule: e.rule, literals: e.messages.literals }] : []));
-    this.core = new LiteralTrie(at('core'), [...new Set(anyMessage)]);
-    this.msg = new LiteralTrie(at('msg'), []);
+    const loose = unique
+      .filter((e) => e.messages?.literals === undefined)
+      .sort((a, b) => byOrder(a.rule, b.rule));
+    this.loose = loose.map((e) => e.rule);
+    this.filters = loose.map((e) =>
+      e.messages?.first ? firstFilter(e.messages.at, e.messages.first) : undefined,
+    );
+    for (const at of ['msg', 'core', 'msg2', 'core2'] as const) {
+      const keyed = unique.flatMap((e) =>
+        e.messages?.at === at && e.messages.literals ? [{ rule: e.rule, literals: e.messages.literals }] : [],
+      );
+      if (keyed.length > 0) this.tries.push({ at, trie: new LiteralTrie(keyed, []) });
+    }
   }
 
   /** Does a candidate rule match the current line? */
   any(line: string): boolean {
-    const a = this.core.lookup(line, current.core);
-    for (let k = 0; k < a.length; k++) if (testHeaderRule(a[k] as CompiledRule, line)) return true;
-    if (this.msg.empty) return false;
-    const b = this.msg.lookup(line, current.msg);
-    for (let k = 0; k < b.length; k++) if (testHeaderRule(b[k] as CompiledRule, line)) return true;
+    const loose = this.loose;
+    for (let k = 0; k < loose.length; k++) {
+      const f = this.filters[k];
+      if (f !== undefined && !filterAdmits(f, line)) continue;
+      if (testHeaderRule(loose[k] as CompiledRule, line)) return true;
+    }
+    const tries = this.tries;
+    for (let t = 0; t < tries.length; t++) {
+      const { at, trie } = tries[t] as { at: MessageAnchor; trie: LiteralTrie };
+      const pos = anchorPos(line, at);
+      if (pos < 0) continue;
+      const list = trie.lookup(line, pos);
+      for (let k = 0; k < list.length; k++) if (testHeaderRule(list[k] as CompiledRule, line)) return true;
+    }
     return false;
   }
 
-  /** The candidate lists for the current line (for firstMatch). */
+  /** The candidate lists for the current line, each in rule order (for firstMatch). */
   lists(line: string): CompiledRule[][] {
-    return [this.core.lookup(line, current.core), this.msg.lookup(line, current.msg)];
+    const out = [
+      this.loose.filter((_, k) => this.filters[k] === undefined || filterAdmits(this.filters[k], line)),
+    ];
+    for (const { at, trie } of this.tries) {
+      const pos = anchorPos(line, at);
+      if (pos >= 0) out.push(trie.lookup(line, pos));
+    }
+    return out;
   }
 }
 
@@ -554,16 +644,8 @@ export function compileRules(rules: Rule[]): Matcher {
     consider(admitted, (c) => rxCurrent(c, line));
     return best?.rule;
   };
-  // The engine asks the same matcher about the same line more than once (a pass, then a filter).
-  let lastLine: string | undefined;
-  let lastAnswer = false;
   return {
-    matchAny: (line) => {
-      if (line === lastLine) return lastAnswer;
-      lastAnswer = matchAny(line);
-      lastLine = line;
-      return lastAnswer;
-    },
+    matchAny,
     firstMatch,
     problems,
     stats: {

@@ -271,19 +271,22 @@ function tagsOf(program: readonly EreNode[]): ProgramTag[] | undefined {
   return tags.length > 0 ? tags : undefined;
 }
 
-/** Where a rule's message literals are anchored in a line (see `MessageKey`). */
-export type MessageAnchor = 'msg' | 'core';
+/** Where a rule's message key is anchored in a line (see `MessageKey`). */
+export type MessageAnchor = 'msg' | 'core' | 'msg2' | 'core2';
 
 /**
- * The line positions, both found from the program position `start`:
+ * Line positions, all found from the program position `start`:
  *  - `msg`: after the line's first ": " from `start`;
- *  - `core`: `msg`, or when the message starts with "[", after the first "]" from there, which must be
- *    followed by a space (a kernel time stamp `[ 1234.5678] `).
- * A rule with a MessageKey can match only lines whose text at `at` starts with one of `literals`.
+ *  - `core`: `msg`, or when the text there starts with "[", after the first "]" from there, which must
+ *    be followed by a space (a kernel time stamp `[ 1234.5678] `);
+ *  - `msg2`, `core2`: after the first ": " from `msg`, from `core` (`postfix/smtpd[1]: 4F2A: reject: ...`).
+ * A rule with a MessageKey matches only lines that have that position, with text there that starts
+ * with one of `literals`, or whose first character there is one of `first` (char and set nodes).
  */
 export interface MessageKey {
   at: MessageAnchor;
-  literals: string[];
+  literals: string[] | undefined;
+  first: EreNode[] | undefined;
 }
 
 const isChar = (n: EreNode | undefined, cp: number): boolean => n?.t === 'char' && n.cp === cp;
@@ -296,6 +299,56 @@ function literalStarts(items: readonly EreNode[]): string[] | undefined {
   if (lits.some((l) => l.s === '')) return undefined;
   return lits.map((l) => l.s);
 }
+
+/** The char/set nodes one of which takes the first character of a match; `empty`: may match "". */
+function firstOf(n: EreNode): { leaves: EreNode[]; empty: boolean } | undefined {
+  switch (n.t) {
+    case 'char':
+    case 'set':
+      return { leaves: [n], empty: false };
+    case 'empty':
+    case 'assert':
+      return { leaves: [], empty: true };
+    case 'group':
+      return firstOf(n.body);
+    case 'cat': {
+      const leaves: EreNode[] = [];
+      for (const item of n.items) {
+        const f = firstOf(item);
+        if (!f) return undefined;
+        leaves.push(...f.leaves);
+        if (!f.empty) return { leaves, empty: false };
+      }
+      return { leaves, empty: true };
+    }
+    case 'alt': {
+      const leaves: EreNode[] = [];
+      let empty = false;
+      for (const item of n.items) {
+        const f = firstOf(item);
+        if (!f) return undefined;
+        leaves.push(...f.leaves);
+        empty ||= f.empty;
+      }
+      return { leaves, empty };
+    }
+    case 'rep': {
+      const f = firstOf(n.body);
+      return f && { leaves: f.leaves, empty: f.empty || n.min === 0 };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Leaves for the first character of a non-empty sequence; undefined when unknown or it may be empty. */
+function firstLeaves(items: readonly EreNode[]): EreNode[] | undefined {
+  const f = firstOf({ t: 'cat', items: [...items] });
+  return f && !f.empty ? f.leaves : undefined;
+}
+
+const leafHas = (n: EreNode, cp: number): boolean =>
+  n.t === 'char' ? n.cp === cp : n.t === 'set' ? setHas(n, cp) : true;
 
 /** ` \[X\]` with no "]" possible in X, optional or not (a kernel time stamp, `( \[ *[0-9]+\.[0-9]+\])?`). */
 function isBracketStamp(n: EreNode): boolean {
@@ -314,29 +367,48 @@ function isBracketStamp(n: EreNode): boolean {
   );
 }
 
+/** No string of the sequence contains ": " (its alphabet lacks the space or the colon). */
+function noColonSpace(items: readonly EreNode[]): boolean {
+  return !items.some((n) => mayContain(n, C_SPACE)) || !items.some((n) => mayContain(n, C_COLON));
+}
+
 /**
- * Message literals. The program part is P, ':', REST, where no string of P contains ": " and REST
+ * The key for the text `after` known to start at `base`: its literal starts; or, when it is
+ * `Q: L...` with no ": " in Q, the literal starts of L after the next ": "; or its first character.
+ */
+function keyAt(after: readonly EreNode[], base: 'msg' | 'core'): MessageKey | undefined {
+  const literals = literalStarts(after);
+  if (literals) return { at: base, literals, first: undefined };
+  const j = after.findIndex((n) => isChar(n, C_COLON));
+  if (j >= 0 && isSpaceChar(after[j + 1]) && noColonSpace(after.slice(0, j))) {
+    const next = literalStarts(after.slice(j + 2));
+    if (next) return { at: base === 'msg' ? 'msg2' : 'core2', literals: next, first: undefined };
+  }
+  const first = firstLeaves(after);
+  return first ? { at: base, literals: undefined, first } : undefined;
+}
+
+/**
+ * The message key. The program part is P, ':', REST, where no string of P contains ": " and REST
  * starts with a space: a match puts P at the program position, so the line's first ": " from there is
  * the rule's (an earlier one would lie inside P's text, or start at P's last character and need a
  * space where the ':' is), and `msg` is right after it. Then, for REST =
- *  - ` L...`: L is at `msg`; also at `core` when no L starts with "[" (then the line's message does not
- *    start with "[" either, so `core` = `msg`);
- *  - ` \[X\] L...` (X without "]"): the first "]" from `msg` is the rule's, so L is at `core`;
- *  - `( \[X\])? L...` with no L starting with "[": with the stamp as above, without it `core` = `msg`.
+ *  - ` A...`: A starts at `msg`;
+ *  - ` \[X\] A...` (X without "]"): the first "]" from `msg` is the rule's, so A starts at `core`;
+ *  - `( \[X\])? A...` where A cannot start with "[": with the stamp as above; without it the text at
+ *    `msg` does not start with "[", so `core` = `msg`.
  */
 function messagesOf(program: readonly EreNode[]): MessageKey | undefined {
   const j = program.findIndex((n) => isChar(n, C_COLON));
-  if (j < 0) return undefined;
-  const p = program.slice(0, j);
-  const pOk = !p.some((n) => mayContain(n, C_SPACE)) || !p.some((n) => mayContain(n, C_COLON));
-  if (!pOk) return undefined;
+  if (j < 0 || !noColonSpace(program.slice(0, j))) return undefined;
   const rest = program.slice(j + 1);
   const first = rest[0];
   if (first === undefined) return undefined;
   if (isBracketStamp(first) && isSpaceChar(rest[1])) {
-    const lits = literalStarts(rest.slice(2));
-    if (!lits || lits.some((l) => l.startsWith('['))) return undefined;
-    return { at: 'core', literals: lits };
+    const after = rest.slice(2);
+    const leaves = firstLeaves(after);
+    if (!leaves || leaves.some((l) => leafHas(l, C_LBRACKET))) return undefined;
+    return keyAt(after, 'core');
   }
   if (!isSpaceChar(first)) return undefined;
   if (isChar(rest[1], C_LBRACKET)) {
@@ -346,13 +418,11 @@ function messagesOf(program: readonly EreNode[]): MessageKey | undefined {
       isSpaceChar(rest[close + 1]) &&
       !rest.slice(2, close).some((x) => mayContain(x, C_RBRACKET))
     ) {
-      const lits = literalStarts(rest.slice(close + 2));
-      if (lits) return { at: 'core', literals: lits };
+      const key = keyAt(rest.slice(close + 2), 'core');
+      if (key) return key;
     }
   }
-  const lits = literalStarts(rest.slice(1));
-  if (!lits) return undefined;
-  return { at: lits.some((l) => l.startsWith('[')) ? 'msg' : 'core', literals: lits };
+  return keyAt(rest.slice(1), 'msg');
 }
 
 // ---- gate for rules without a header --------------------------------------------------------------

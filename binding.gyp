@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "peername",
+      "sources": ["native/peername.c"],
+      "cflags": ["-O2", "-Wall"]
+    }
+  ]
+}
