@@ -5,6 +5,7 @@
 // detector.observe → store.insertBan → responders. Nothing on it awaits syslog or DNS; the
 // log lines are produced afterwards (names resolved asynchronously for the log only).
 
+import { hostname } from 'node:os';
 import { formatProblems } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, ConfigProblem } from '../config/types.js';
@@ -13,6 +14,7 @@ import { errorMessage, SentinelError } from '../core/errors.js';
 import type { Decision, Mode, ProbeEvent } from '../core/records.js';
 import { Detector } from '../detector/detector.js';
 import { detectorOptionsFromConfig } from '../detector/options.js';
+import { runLogcheck } from '../logcheck/run.js';
 import type { Responder } from '../responders/contract.js';
 import { createResponders } from '../responders/registry.js';
 import { makeRunner } from '../responders/spawn.js';
@@ -72,6 +74,7 @@ export class Daemon {
   private enforcer!: Enforcer;
   private control: ControlServer | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private logcheckTimer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
@@ -201,6 +204,30 @@ export class Daemon {
       this.timers.push(prune);
     }
     this.scheduleReconcile();
+    this.scheduleLogcheck();
+  }
+
+  /** The Logcheck report at `logcheck.interval` (0 = left to cron or a systemd timer). */
+  private scheduleLogcheck(): void {
+    if (this.logcheckTimer) clearInterval(this.logcheckTimer);
+    this.logcheckTimer = undefined;
+    const every = this.config.logcheck.interval;
+    if (every <= 0) return;
+    let running = false;
+    this.logcheckTimer = setInterval(() => {
+      if (running || this.stopping) return; // a slow mail server must not stack runs up
+      running = true;
+      runLogcheck({ config: this.config.logcheck, store: this.store, host: hostname(), bundledRules: true })
+        .then(
+          (r) =>
+            this.output.info(`logcheck: ${r.report ? `sent "${r.report.subject}"` : 'nothing to report'}`),
+          (err) => this.output.warn(`logcheck: ${errorMessage(err)}`),
+        )
+        .finally(() => {
+          running = false;
+        });
+    }, every);
+    this.logcheckTimer.unref();
   }
 
   private scheduleReconcile(): void {
@@ -396,6 +423,7 @@ export class Daemon {
       this.restoreDetectorBans();
       await this.openSensors(config);
       this.scheduleReconcile();
+      this.scheduleLogcheck();
       this.output.info(`configuration reloaded from ${config.origin.path}`);
       return { reloaded: true, problems: [] };
     });
@@ -407,6 +435,7 @@ export class Daemon {
     this.stopping = (async () => {
       for (const t of this.timers) clearInterval(t);
       if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+      if (this.logcheckTimer) clearInterval(this.logcheckTimer);
       const errors: string[] = [];
       const step = async (what: string, fn: () => unknown) => {
         try {

@@ -34,6 +34,8 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
   const write = options.stdout ?? ((line: string) => process.stdout.write(`${line}\n`));
   const writeErr = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
   const json = config.log.json;
+  const routineBudget = perSecond(ROUTINE_PROBE_LINES_PER_SECOND);
+  let suppressedProbeLines = 0;
   const emit = (event: string, fields: Record<string, unknown>) => {
     if (json) write(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));
   };
@@ -64,6 +66,16 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
       syslog?.stopped();
     },
     probe(event, decision, ban) {
+      // Probes that change nothing (a banned or still-below-threshold source) are bounded: a
+      // flood must not turn into a line per packet. The burst summary still counts them all.
+      const routine =
+        decision.kind === 'skip' &&
+        (decision.why === 'already-blocked' || decision.why === 'below-threshold');
+      if (routine && !routineBudget.take()) {
+        suppressedProbeLines++;
+        syslog?.probe(event, decision, ban);
+        return;
+      }
       emit('probe', {
         source: event.source,
         port: event.port,
@@ -112,7 +124,11 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
     diagnostic: (level, m) => {
       if (level !== 'debug') diag(level, m);
     },
-    stats: () => ({ ...(syslog?.stats() ?? {}), ...(dns ? { dnsLookups: dns.counters.lookups } : {}) }),
+    stats: () => ({
+      ...(syslog?.stats() ?? {}),
+      ...(dns ? { dnsLookups: dns.counters.lookups } : {}),
+      suppressedProbeLines,
+    }),
     close() {
       syslog?.close();
     },
@@ -156,6 +172,24 @@ function legacyMirror(config: Config, onError: (message: string) => void) {
       if (!blockedFile) return;
       for (const mode of config.detect.modes)
         guard('blocked file', () => removeBlocked(blockedFileFor(blockedFile, mode), address));
+    },
+  };
+}
+
+/** JSON lines per second for probes that change nothing; the rest are counted. */
+const ROUTINE_PROBE_LINES_PER_SECOND = 50;
+
+function perSecond(limit: number): { take(): boolean } {
+  let second = 0;
+  let used = 0;
+  return {
+    take() {
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== second) {
+        second = now;
+        used = 0;
+      }
+      return used++ < limit;
     },
   };
 }

@@ -125,7 +125,7 @@ function lineTagAt(line: string, ascii = false): number | null | undefined {
   let hostStart: number;
   if (line.charCodeAt(3) === 0x20 && line.charCodeAt(15) === 0x20) hostStart = 16;
   else if (line.charCodeAt(32) === 0x20) {
-    for (let k = 0; k < 32; k++) if (line.charCodeAt(k) === 0x20) return null;
+    if (line.lastIndexOf(' ', 31) !== -1) return null;
     hostStart = 33;
   } else return null;
   const sp = line.indexOf(' ', hostStart);
