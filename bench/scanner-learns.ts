@@ -226,6 +226,18 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
     // Every packet from the attacker, as the target's interface receives it.
     const capture = join(dir, `${run.name.replace(/\W+/g, '_')}.pcap`);
     let tcpdumpLog = '';
+    const tcpdumpArgs = [
+      '-i',
+      target.name,
+      '-n',
+      '-Z',
+      'root',
+      '--immediate-mode',
+      '-B',
+      '65536',
+      '-s',
+      '96',
+    ];
     const tcpdump = spawn(
       'ip',
       [
@@ -233,16 +245,14 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
         'exec',
         lab.target,
         'tcpdump',
-        '-i',
-        target.name,
-        '-n',
-        '-Z',
-        'root',
-        '-B',
-        '65536',
-        '-s',
-        '96',
-      ].concat(['-w', capture, 'ip', 'src', 'host', lab.attackerV4]),
+        ...tcpdumpArgs,
+        '-w',
+        capture,
+        'ip',
+        'src',
+        'host',
+        lab.attackerV4,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(tcpdump);
@@ -285,6 +295,8 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
     }
     const replies = counters(lab);
 
+    // --immediate-mode hands packets over at once; the pause lets the last ones reach the file.
+    await new Promise((r) => setTimeout(r, 500));
     await new Promise<void>((resolve) => {
       tcpdump.on('exit', () => resolve());
       tcpdump.kill('SIGINT');

@@ -3,8 +3,9 @@
 // straight to the store (and backends) when it does not.
 
 import { readFileSync } from 'node:fs';
+import { describeConfig } from '../config/describe.js';
 import { formatProblems } from '../config/format.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { parsePortsentryConf } from '../config/portsentry.js';
 import { configToToml } from '../config/to-toml.js';
 import { canonicalIp } from '../core/address.js';
@@ -320,12 +321,22 @@ const checkConfig: Command = {
 Exit status 78 when there are problems (the daemon would refuse to start).`,
   async run(p, io) {
     positionals(p, []);
-    const { config, problems } = loadConfig(str(p, 'config'));
+    const { config, problems } = loadConfig(resolveConfigPath(str(p, 'config')));
     if (wantsJson(p)) {
       printJson(io, { ok: problems.length === 0 && !!config, origin: config?.origin ?? null, problems });
     } else {
       if (problems.length > 0) io.err(formatProblems(problems));
-      if (config) io.out(`configuration OK: ${config.origin.path} (${config.origin.format})`);
+      if (config) {
+        const where =
+          config.origin.format === 'defaults'
+            ? 'built-in defaults'
+            : `${config.origin.path} (${config.origin.format})`;
+        io.out(
+          `configuration OK: ${where}\n${describeConfig(config)
+            .map((l) => `  ${l}`)
+            .join('\n')}`,
+        );
+      }
     }
     // Warnings alone leave a usable config (exit 0); any error means the daemon would refuse it.
     return config ? EXIT_OK : EXIT_CONFIG;

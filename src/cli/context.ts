@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { formatProblems } from '../config/format.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { SentinelError } from '../core/errors.js';
 import { type ControlRequest, controlRequest, NoDaemonError } from '../daemon/control.js';
@@ -39,7 +39,7 @@ export class ConfigError extends SentinelError {
 
 /** The configuration with the command-line overrides; invalid → ConfigError (exit 78). */
 export function commandConfig(p: Parsed): Config {
-  const { config, problems } = loadConfig(str(p, 'config'));
+  const { config, problems } = loadConfig(resolveConfigPath(str(p, 'config')));
   if (!config) throw new ConfigError(`invalid configuration:\n${formatProblems(problems)}`);
   const state = str(p, 'state');
   if (state) config.store.path = state;

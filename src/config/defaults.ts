@@ -22,7 +22,9 @@ export function defaultConfig(): Config {
   return {
     origin: { path: '', format: 'defaults' },
     detect: {
-      modes: ['tcp', 'udp'],
+      // The kernel tripwire: a scanner is stopped at its first probe. Where nftables is not
+      // available the daemon falls back to the classic tcp and udp traps (and says so).
+      modes: ['trap'],
       tcpPorts: [...PORTSENTRY_TCP_PORTS],
       udpPorts: [...PORTSENTRY_UDP_PORTS],
       advancedTcpLimit: 1024,

@@ -24,7 +24,16 @@ function levelText(config: Config, level: ResponseLevel, unverified: boolean): s
     case 'command':
       return `run ${respond.command.join(' ')} (no block)`;
     case 'block':
-      if (unverified) return 'alert only (block_unverified_udp = false: a UDP source can be forged)';
+      if (unverified) {
+        const { provisionalBan, corroboratePorts } = config.detect;
+        if (provisionalBan === 0 && corroboratePorts === 0)
+          return 'alert only (block_unverified_udp = false: a UDP source can be forged)';
+        const parts = [
+          provisionalBan > 0 ? `provisional ${duration(provisionalBan)} ban` : 'alert',
+          corroboratePorts > 0 ? `full ban once ${corroboratePorts} ports corroborate` : '',
+        ].filter(Boolean);
+        return `${parts.join(', ')} (a UDP source can be forged), via ${backends.join(', ') || 'nothing'}`;
+      }
       return `block via ${backends.join(', ') || 'nothing'}${command}${respond.commandFirst && command ? ' (command first)' : ''}`;
   }
 }
@@ -51,6 +60,16 @@ export function describeConfig(config: Config): string[] {
   if (modes.has('audp')) {
     out.push(
       `advanced udp: ports 1-${detect.advancedUdpLimit} except ${formatPortSpec(detect.advancedUdpExclude) || 'none'} and ports in use`,
+    );
+  }
+  if (modes.has('trap')) {
+    out.push(
+      `trap (kernel tripwire, NFLOG group ${detect.nflogGroup}): tcp 1-${detect.advancedTcpLimit} except ${formatPortSpec(detect.advancedTcpExclude) || 'none'}, udp 1-${detect.advancedUdpLimit} except ${formatPortSpec(detect.advancedUdpExclude) || 'none'}, plus tcp_ports/udp_ports; ports with a listening socket are never trapped`,
+    );
+  }
+  if (detect.provisionalBan > 0) {
+    out.push(
+      `unverified sources (UDP, packet probes): banned ${duration(detect.provisionalBan)} at once, fully once ${detect.corroboratePorts > 0 ? `${detect.corroboratePorts} ports corroborate` : 'verified'}`,
     );
   }
   out.push(

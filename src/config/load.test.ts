@@ -87,9 +87,11 @@ describe('formatProblems', () => {
 describe('describeConfig', () => {
   test('summarises the defaults', () => {
     const lines = describeConfig(loadConfig(undefined).config!);
-    assert.ok(lines.includes('modes: tcp, udp'));
+    assert.ok(lines.includes('modes: trap'));
     assert.ok(lines.includes('trigger: the first probe from a source'));
-    assert.ok(lines.some((l) => l.startsWith('udp response: alert only')));
+    assert.ok(
+      lines.some((l) => l.startsWith('udp response: provisional 30s ban, full ban once 3 ports corroborate')),
+    );
     assert.ok(lines.includes('bans: 1h, x4 for each repeat within 30d, at most 30d'));
   });
 });

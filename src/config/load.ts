@@ -2,7 +2,7 @@
 // told apart by content, not by name. Every problem is returned at once; a config comes back only
 // when none of them is an error.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { defaultConfig } from './defaults.js';
 import type { ConfigResult } from './finish.js';
 import { looksLikePortsentryConf, parsePortsentryConf } from './portsentry.js';
@@ -25,6 +25,18 @@ export interface LoadResult extends ConfigResult {
 export function parseConfigText(text: string, file: string): LoadResult {
   if (detectFormat(text) === 'portsentry') return parsePortsentryConf(text, file);
   return { ...parseTomlConfig(text, file), notes: [] };
+}
+
+/** Where the commands look for the configuration when no --config is given. */
+export const DEFAULT_CONFIG_PATH = '/etc/portsentinel/portsentinel.toml';
+
+/** The --config value, else the standard file when it exists, else undefined (built-in defaults). */
+export function resolveConfigPath(
+  path: string | undefined,
+  standard = DEFAULT_CONFIG_PATH,
+): string | undefined {
+  if (path !== undefined) return path;
+  return existsSync(standard) ? standard : undefined;
 }
 
 export function loadConfig(path: string | undefined): LoadResult {

@@ -189,10 +189,10 @@ describe('parseTomlConfig: each kind of bad config gives its code, key path and 
     { name: 'no modes', toml: '[detect]\nmodes = []', code: 'contradiction', path: 'detect.modes', line: 2 },
     {
       name: 'tcp mode without ports',
-      toml: '[detect]\ntcp_ports = []',
+      toml: '[detect]\nmodes = ["tcp"]\ntcp_ports = []',
       code: 'contradiction',
       path: 'detect.tcp_ports',
-      line: 2,
+      line: 3,
     },
     {
       name: 'ban_max < ban_duration',

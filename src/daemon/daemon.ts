@@ -7,7 +7,7 @@
 
 import { hostname } from 'node:os';
 import { formatProblems } from '../config/format.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config, ConfigProblem } from '../config/types.js';
 import { CidrSet, canonicalIp, ipFamily } from '../core/address.js';
 import { errorMessage, SentinelError } from '../core/errors.js';
@@ -53,7 +53,7 @@ export class ConfigInvalidError extends SentinelError {
 
 /** Loads the config and applies the command-line overrides. */
 export function prepareConfig(options: DaemonOptions): { config?: Config; problems: ConfigProblem[] } {
-  const { config, problems } = loadConfig(options.configPath);
+  const { config, problems } = loadConfig(resolveConfigPath(options.configPath));
   // Warnings come back with a config; errors without one.
   if (!config) return { problems };
   if (options.modes && options.modes.length > 0) config.detect.modes = [...options.modes];

@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import type { CidrSet } from '../core/address.js';
 import { errorMessage } from '../core/errors.js';
 import type { Mode, ProbeEvent } from '../core/records.js';
+import { makeRunner } from '../responders/spawn.js';
 import { startPacketSensor } from '../sensors/packet/live.js';
 import { startTcpTraps } from '../sensors/tcp-trap.js';
 import { startUdpTraps } from '../sensors/udp-trap.js';
@@ -24,11 +25,26 @@ export interface SensorHooks {
   neverBlock: CidrSet;
 }
 
+/** Can this process manage nftables (nft installed, and root or CAP_NET_ADMIN)? */
+async function nftUsable(): Promise<boolean> {
+  const r = await makeRunner([])(['nft', 'list', 'tables'], { timeoutMs: 5000 });
+  return r.code === 0;
+}
+
 export async function startSensors(
-  modes: Mode[],
+  requested: Mode[],
   config: Config,
   hooks: SensorHooks,
 ): Promise<RunningSensor[]> {
+  let modes = requested;
+  if (modes.includes('trap') && !(await nftUsable())) {
+    // Trap mode is the default where nftables is available; elsewhere the classic listeners
+    // still catch connect scans and UDP probes.
+    hooks.onError(
+      'trap mode needs nftables (nft missing or not permitted): using the classic tcp and udp traps instead',
+    );
+    modes = [...new Set<Mode>([...modes.filter((m) => m !== 'trap'), 'tcp', 'udp'])];
+  }
   const running: RunningSensor[] = [];
   const packetModes = modes.filter((m) => m !== 'tcp' && m !== 'udp');
   try {

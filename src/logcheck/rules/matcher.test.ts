@@ -43,12 +43,17 @@ test('indexed matcher = every rule in order, on Debian rules', (t) => {
       checked++;
       if (want) matched++;
       if (got !== want || m.matchAny(line) !== (want !== undefined)) {
-        diffs.push(`${key}: ${JSON.stringify(line)}: want ${want?.file}:${want?.line}, got ${got?.file}:${got?.line}`);
+        diffs.push(
+          `${key}: ${JSON.stringify(line)}: want ${want?.file}:${want?.line}, got ${got?.file}:${got?.line}`,
+        );
       }
     }
   }
   assert.deepEqual(diffs.slice(0, 10), [], `${diffs.length} differences`);
-  assert.ok(matched > checked / 10, `too few matches (${matched}/${checked}): the corpus does not exercise rules`);
+  assert.ok(
+    matched > checked / 10,
+    `too few matches (${matched}/${checked}): the corpus does not exercise rules`,
+  );
   assert.ok(keyed > 1000, `only ${keyed} rules have a message key: the prefilter is not being exercised`);
   t.diagnostic(`${checked} line checks, ${matched} matched, ${keyed} rules with a message key`);
 });
