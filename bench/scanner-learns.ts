@@ -59,6 +59,8 @@ add rule inet lrn out ip daddr ${attacker} counter comment "all"
 interface Run {
   name: string;
   trap: boolean;
+  /** The attacker first completes one ordinary connection to tcp/80 (it becomes a trap "peer"). */
+  peer?: boolean;
   scanner: 'nmap' | 'masscan';
   args: string[];
 }
@@ -86,6 +88,13 @@ const RUNS: Run[] = [
     },
   ]),
   { name: 'trap masscan --rate 100000 -p1-65535', trap: true, scanner: 'masscan', args: [] },
+  {
+    name: 'trap, session to :80 first, nmap -sS -T5',
+    trap: true,
+    peer: true,
+    scanner: 'nmap',
+    args: NMAP('-sS', '-T5', '1-65535'),
+  },
   { name: 'open nmap -sS -T4 -p1-65535', trap: false, scanner: 'nmap', args: NMAP('-sS', '-T4', '1-65535') },
   { name: 'open nmap -sT -T4 -p1-65535', trap: false, scanner: 'nmap', args: NMAP('-sT', '-T4', '1-65535') },
   { name: 'open masscan --rate 100000 -p1-65535', trap: false, scanner: 'masscan', args: [] },
@@ -287,6 +296,10 @@ async function runOnce(run: Run, dir: string): Promise<Result> {
             '--router-mac',
             target.mac,
           ];
+    if (run.peer) {
+      const code = `require('net').connect(80,'${lab.targetV4}').on('data',()=>process.exit(0)).on('error',()=>process.exit(1))`;
+      nsExec(lab.attacker, [process.execPath, '-e', code]);
+    }
     const started = performance.now();
     const scan = await runCapped(['ip', 'netns', 'exec', lab.attacker, ...argv], CAP_SECONDS * 1000);
     const seconds = (performance.now() - started) / 1000;

@@ -4,19 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '../src/core/prng.js';
 import { type EreNode, parseEre } from '../src/logcheck/rules/ere.js';
 import { UNICODE_CLASSES } from '../src/logcheck/rules/unicode-classes.js';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator every corpus uses (one implementation for the whole project). */
+export const rng = mulberry32;
 
 const EXOTIC = [0xe9, 0x663, 0x2003, 0xa0, 0x1f600, 0x3000, 0x4e2d, 0xff, 0x7f, 0x9, 0xd, 0x5f, 0x2d];
 

@@ -322,11 +322,11 @@ export class Classifier {
     const text = stripped;
     const { cracking, violations, ignore } = this.rules;
     // Each directory's combined matcher is asked once; a pass and a filter share the answer.
-    const crackingHit = cracking !== undefined && cracking.any.matchAny(text);
+    const crackingHit = cracking?.any.matchAny(text) === true;
     const crackingMatch = crackingHit || cracking?.grepRejectsSome === true;
     let sections = this.crackingPass ? this.runPass(this.crackingPass, text, crackingHit) : undefined;
     let deferredSecurity: number[] | undefined;
-    const violationsHit = violations !== undefined && violations.any.matchAny(text);
+    const violationsHit = violations?.any.matchAny(text) === true;
     if (this.violationsPass) {
       const sec = this.runPass(this.violationsPass, text, violationsHit);
       // cracking.d acts as the "higher ignore" only if an alert was reported at all (ATTACK=1):

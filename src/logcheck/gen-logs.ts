@@ -4,6 +4,8 @@
 // from any sample. A few lines carry what real logs carry: trailing spaces, odd kernel noise,
 // programs no rule knows.
 
+import { mulberry32 } from '../core/prng.js';
+
 export interface GenerateOptions {
   /** PRNG seed: the same seed gives the same lines. */
   seed?: number;
@@ -15,18 +17,6 @@ export interface GenerateOptions {
   timestamps?: 'rfc3164' | 'iso' | 'mixed';
   /** Include portsentinel's own lines (default true). */
   sentinel?: boolean;
-}
-
-/** mulberry32: small, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -298,7 +288,7 @@ function timestamp(ms: number, style: 'rfc3164' | 'iso'): string {
 
 /** `count` lines, one by one (no array of the whole log is built). */
 export function* generateLogLines(count: number, options: GenerateOptions = {}): Generator<string> {
-  const r = prng(options.seed ?? 1);
+  const r = mulberry32(options.seed ?? 1);
   const host = options.host ?? 'web01';
   let now = options.start ?? Date.UTC(2024, 5, 4, 3, 0, 0);
   const style = options.timestamps ?? 'mixed';

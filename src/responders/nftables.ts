@@ -15,6 +15,7 @@
 // trap rules), so we never flush or delete the table.
 
 import { canonicalIp, type Family, ipFamily } from '../core/address.js';
+import { formatDuration } from '../core/duration.js';
 import { errorMessage, SentinelError, UnsupportedError } from '../core/errors.js';
 import type { ActionResult, BanTarget, ReconcileReport, Responder, ResponderContext } from './contract.js';
 import { NftSession } from './nft-session.js';
@@ -72,23 +73,9 @@ export function nftablesBaseRuleset(table: string, family: 'inet' = 'inet'): str
   ].join('\n');
 }
 
-/** nft's time syntax; a plain `Nms` is limited to 32 bits, so spell out days/hours/... */
+/** nft's time syntax; a plain `Nms` is limited to 32 bits, so spell out days/hours/... (`1d2h3m4s5ms`). */
 export function nftTimeout(ms: number): string {
-  let rest = Math.max(1, Math.round(ms));
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  if (rest > 0) parts.push(`${rest}ms`);
-  return parts.join('');
+  return formatDuration(Math.max(1, Math.round(ms)));
 }
 
 interface Entry {

@@ -1,0 +1,155 @@
+// masscan against trap mode, end to end: the real daemon in the target namespace, masscan
+// (its own user-space TCP stack, 10,000 SYNs a second) from the attacker. The daemon must record
+// the scan as SYN probes, ban the scanner (kernel set and store), and masscan must learn nothing
+// but, at most, the one real service in the trapped range.
+//
+// Why "at most one": masscan sends its probes in a random order. If its very first SYN happens
+// to reach the real service, the kernel answers it as it would any client (a port with a
+// listening socket is never trapped), so masscan reports that port; its next probe hits a trap,
+// the source goes into the ban set in the kernel, and everything after that is dropped. Any
+// other open port in masscan's output, or two ports, would mean the tripwire let the scan through.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createLab, type Lab } from '../src/daemon/lab.js';
+import { LabDaemon } from '../src/daemon/lab-daemon.js';
+import { cliJson, nftBanned, run, sleep, startService, tcpConnect } from './e2e-support.js';
+import { requireLab } from './lab.js';
+
+/** The real service, inside the trapped range 1-1024. */
+const SERVICE = 80;
+
+function writeMasscanConfig(dir: string): string {
+  const path = join(dir, 'portsentinel.toml');
+  writeFileSync(
+    path,
+    `[detect]
+modes = ["trap"]
+advanced_tcp_limit = 1024
+advanced_tcp_exclude = []
+provisional_ban = "30s"
+corroborate_ports = 3
+resolve_host = false
+nflog_group = 33
+
+[respond]
+backends = ["nftables"]
+max_bans_per_minute = 0
+reconcile_interval = "0s"
+ban_duration = "1h"
+
+[store]
+path = "${join(dir, 'state.db')}"
+
+[log]
+json = true
+syslog = false
+`,
+  );
+  return path;
+}
+
+/** The lab's veth in `ns` (`vt…` in the target, `va…` in the attacker) and its MAC address. */
+function veth(ns: string, prefix: string): { name: string; mac: string } {
+  const links = JSON.parse(run(['ip', 'netns', 'exec', ns, 'ip', '-j', 'link']).stdout) as {
+    ifname: string;
+    address?: string;
+  }[];
+  const link = links.find((l) => l.ifname.startsWith(prefix));
+  if (!link?.address) throw new Error(`no ${prefix}* veth in ${ns}`);
+  return { name: link.ifname, mac: link.address };
+}
+
+test('masscan vs trap mode: SYN probes recorded, scanner banned, at most the real service learned', async (t) => {
+  if (!requireLab(t, ['masscan', 'nft'])) return;
+  const dir = mkdtempSync(join(tmpdir(), 'ps-e2e-msc-'));
+  let lab: Lab | undefined;
+  let daemon: LabDaemon | undefined;
+  let service: { stop(): void } | undefined;
+  try {
+    // The gateway is the benign host, so the scanner is not on the never-block list.
+    lab = createLab('msc', { gatewayVia: 'benign' });
+    service = startService(lab.target, SERVICE);
+    await sleep(300);
+    daemon = await LabDaemon.start(
+      lab.target,
+      ['--config', writeMasscanConfig(dir)],
+      join(dir, 'control.sock'),
+    );
+
+    // Inside a namespace masscan cannot discover its adapter, address or next hop: name them.
+    const adapter = veth(lab.attacker, 'va');
+    const routerMac = veth(lab.target, 'vt').mac;
+    const scan = run(
+      [
+        'ip',
+        'netns',
+        'exec',
+        lab.attacker,
+        'masscan',
+        lab.targetV4,
+        '-p1-1024',
+        '--rate',
+        '10000',
+        '--wait',
+        '2',
+        '--adapter',
+        adapter.name,
+        '--adapter-ip',
+        lab.attackerV4,
+        '--router-mac',
+        routerMac,
+      ],
+      undefined,
+      30_000,
+    );
+    assert.equal(scan.code, 0, `masscan failed:\n${scan.stderr}`);
+    const learned = [...scan.stdout.matchAll(/Discovered open port (\d+)\/tcp/g)].map((m) => Number(m[1]));
+    assert.ok(learned.length <= 1, `masscan learned ${learned.length} ports: ${learned.join(', ')}`);
+    assert.ok(
+      learned.every((p) => p === SERVICE),
+      `masscan learned a port with no real service behind it: ${learned.join(', ')}`,
+    );
+
+    const attacker = lab.attackerV4;
+    const probe = await daemon.waitFor((e) => e.event === 'probe' && e.source === attacker);
+    assert.equal(probe.technique, 'syn', 'masscan sends plain SYNs');
+    assert.equal(probe.mode, 'trap');
+    // Evidence keeps flowing from the banned source (rate-limited), so 3 distinct ports
+    // corroborate the kernel's provisional ban into the full first-offence ban.
+    const ban = await daemon.waitFor(
+      (e) => e.event === 'ban' && e.address === attacker && Number(e.offence) >= 1,
+    );
+    assert.equal(ban.offence, 1);
+    assert.ok(nftBanned(lab.target).includes(attacker), 'scanner in the kernel ban set');
+    const explained = cliJson<{ bans: { state: string; offence: number }[] }>(lab.target, [
+      'explain',
+      attacker,
+      '--state',
+      join(dir, 'state.db'),
+    ]);
+    assert.ok(
+      explained.bans.some((b) => b.state === 'active' && b.offence === 1),
+      JSON.stringify(explained.bans),
+    );
+
+    // The real service in the trapped range was never trapped: a benign client reaches it.
+    assert.ok(
+      tcpConnect(lab.benign as string, undefined, lab.targetV4, SERVICE),
+      'benign reaches the service',
+    );
+    assert.equal(
+      tcpConnect(lab.attacker, attacker, lab.targetV4, SERVICE),
+      false,
+      'the scanner is cut off from the service too',
+    );
+  } finally {
+    service?.stop();
+    if (daemon) await daemon.stop('SIGKILL');
+    lab?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
