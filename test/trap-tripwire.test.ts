@@ -103,3 +103,73 @@ test('trap ruleset: nmap -sS learns no open port, scanner banned at its first pr
     lab.close();
   }
 });
+
+test('trap ruleset: a scanner that first opens a real session is banned after a few trap hits; a stray packet is not enough', async (t) => {
+  if (!requireLab(t, ['nmap', 'nft'])) return;
+  const lab = createLab('trq');
+  const children: ReturnType<typeof spawn>[] = [];
+  try {
+    const ports = Array.from({ length: 1024 }, (_, i) => i + 1);
+    nsExec(
+      lab.target,
+      ['nft', '-f', '-'],
+      BASE +
+        trapRuleset({
+          table: 'pst',
+          nflogGroup: 8,
+          allow: [parseCidr('127.0.0.0/8')!, parseCidr('::1/128')!],
+          tcpPorts: ports,
+          udpPorts: ports,
+          provisionalBanSeconds: 30,
+          evidenceRate: 10,
+          banSet4: NFT_SET_V4,
+          banSet6: NFT_SET_V6,
+        }),
+    );
+    children.push(listen(lab.target, 22), listen(lab.target, 80));
+    await sleep(400);
+    // The attacker holds an ordinary session to :80, which makes it a peer of the host.
+    const hold = `const s=require('net').connect({host:'${lab.targetV4}',port:80});s.on('error',()=>{});setInterval(()=>{},1000)`;
+    children.push(
+      spawn('ip', ['netns', 'exec', lab.attacker, process.execPath, '-e', hold], { stdio: 'ignore' }),
+    );
+    await sleep(500);
+    const banned = () =>
+      nsExec(lab.target, ['nft', 'list', 'set', 'inet', 'pst', NFT_SET_V4]).includes(lab.attackerV4);
+    // Two stray packets from a peer (or forged in its name): logged, dropped, nobody banned.
+    nsExec(lab.attacker, [
+      'nmap',
+      '-n',
+      '-Pn',
+      '-r',
+      '-sS',
+      '--max-retries',
+      '0',
+      '-p',
+      '23,24',
+      lab.targetV4,
+    ]);
+    assert.equal(banned(), false, 'a peer is not banned on a stray packet');
+    await sleep(1500); // let the per-peer meter refill
+    // A scan from the peer: banned by the kernel after a small burst of trap hits; ports in
+    // order, so the real services (22, 80) come after the traps that give it away.
+    const out = nsExec(lab.attacker, [
+      'nmap',
+      '-n',
+      '-Pn',
+      '-r',
+      '-sS',
+      '-T4',
+      '--max-retries',
+      '0',
+      '-p',
+      '1-1024',
+      lab.targetV4,
+    ]);
+    assert.ok(banned(), 'the scanning peer is banned in the kernel');
+    assert.doesNotMatch(out, /\d+\/tcp\s+open/, `the scanning peer learned a port:\n${out}`);
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    lab.close();
+  }
+});

@@ -9,6 +9,7 @@
 //
 //   trap_allow4/6   never-block addresses (loopback, own, gateways, resolvers, ignore list)
 //   trap_peers4/6   sources with an established session (refreshed by the kernel itself)
+//   trap_peerhits4/6  per-peer trap-hit meters: a peer that keeps hitting traps is banned too
 //   trap_tcp/udp    the trapped port ranges (1..limit minus excludes, plus explicit ports)
 //   trap_input      the tripwire, hooked at input
 //
@@ -24,6 +25,10 @@ import { formatCidr } from '../../core/address.js';
 export const TRAP_PREFIX = 'portsentinel-trap';
 export const PEER_PREFIX = 'portsentinel-peer';
 export const BANNED_PREFIX = 'portsentinel-banned';
+
+/** Trap hits a session peer may make before the kernel bans it too (per source). */
+const PEER_TRAP_RATE = '2/second';
+const PEER_TRAP_BURST = 3;
 
 export interface TrapRulesetOptions {
   table: string;
@@ -84,6 +89,8 @@ export function trapRuleset(o: TrapRulesetOptions): string {
     declare('trap_allow6', 'type ipv6_addr; flags interval; auto-merge;'),
     declare('trap_peers4', 'type ipv4_addr; flags dynamic,timeout; size 65536;'),
     declare('trap_peers6', 'type ipv6_addr; flags dynamic,timeout; size 65536;'),
+    declare('trap_peerhits4', 'type ipv4_addr; flags dynamic,timeout; size 65536;'),
+    declare('trap_peerhits6', 'type ipv6_addr; flags dynamic,timeout; size 65536;'),
     declare('trap_tcp', 'type inet_service; flags interval;'),
     declare('trap_udp', 'type inet_service; flags interval;'),
     `add chain ${t} trap_evidence { type filter hook prerouting priority -350; policy accept; }`,
@@ -115,10 +122,20 @@ export function trapRuleset(o: TrapRulesetOptions): string {
     // RSTs and SYN+ACKs are replies, never probes; a forged one must not ban anybody.
     `add rule ${t} trap_input tcp flags & (rst) == rst accept`,
     `add rule ${t} trap_input tcp flags & (syn | ack) == syn | ack accept`,
-    `add rule ${t} trap_input tcp dport @trap_tcp ip saddr @trap_peers4 ${logAs(PEER_PREFIX)} drop`,
-    `add rule ${t} trap_input tcp dport @trap_tcp ip6 saddr @trap_peers6 ${logAs(PEER_PREFIX)} drop`,
-    `add rule ${t} trap_input udp dport @trap_udp ip saddr @trap_peers4 ${logAs(PEER_PREFIX)} drop`,
-    `add rule ${t} trap_input udp dport @trap_udp ip6 saddr @trap_peers6 ${logAs(PEER_PREFIX)} drop`,
+    // A peer that keeps hitting traps is scanning after all (a scanner can open one ordinary
+    // connection first to become a peer): past a small burst it is banned like anyone else.
+    // A forger claiming a peer's address needs more than a stray packet or two to get it banned.
+    ...(['tcp', 'udp'] as const).flatMap((proto) =>
+      ([4, 6] as const).flatMap((family) => {
+        const ip = family === 4 ? 'ip' : 'ip6';
+        const match = `${proto} dport @trap_${proto} ${ip} saddr @trap_peers${family}`;
+        const meter = `update @trap_peerhits${family} { ${ip} saddr timeout 1m limit rate over ${PEER_TRAP_RATE} burst ${PEER_TRAP_BURST} packets }`;
+        return [
+          `add rule ${t} trap_input ${match} ${meter} ${log}${ban(family)} drop`,
+          `add rule ${t} trap_input ${match} ${logAs(PEER_PREFIX)} drop`,
+        ];
+      }),
+    ),
     `add rule ${t} trap_input meta nfproto ipv4 tcp dport @trap_tcp ${log}${ban(4)} drop`,
     `add rule ${t} trap_input meta nfproto ipv6 tcp dport @trap_tcp ${log}${ban(6)} drop`,
     `add rule ${t} trap_input meta nfproto ipv4 udp dport @trap_udp ${log}${ban(4)} drop`,
@@ -133,9 +150,16 @@ export function trapTeardown(table: string): string {
   return ['trap_input', 'trap_evidence']
     .map((c) => `delete chain ${t} ${c}`)
     .concat(
-      ['trap_allow4', 'trap_allow6', 'trap_peers4', 'trap_peers6', 'trap_tcp', 'trap_udp'].map(
-        (s) => `delete set ${t} ${s}`,
-      ),
+      [
+        'trap_allow4',
+        'trap_allow6',
+        'trap_peers4',
+        'trap_peers6',
+        'trap_peerhits4',
+        'trap_peerhits6',
+        'trap_tcp',
+        'trap_udp',
+      ].map((s) => `delete set ${t} ${s}`),
     )
     .join('\n')
     .concat('\n');
