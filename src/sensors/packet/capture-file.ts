@@ -68,7 +68,8 @@ class ChunkReader {
   peek(n: number): Uint8Array | undefined {
     while (this.end - this.start < n && !this.eof) this.fill(n);
     if (this.end - this.start < n) return undefined;
-    return this.buf.subarray(this.start, this.start + n);
+    // A plain Uint8Array view: Buffer#subarray goes through a much slower path, per packet.
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.start, n);
   }
 
   skip(n: number): void {
@@ -97,6 +98,12 @@ class ChunkReader {
   }
 }
 
+function u32(b: Uint8Array, i: number, little: boolean): number {
+  return little
+    ? (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0
+    : ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+
 function readPcap(reader: ChunkReader, path: string, onPacket: (p: CapturedPacket) => void): ReadStats {
   const header = reader.peek(24);
   if (!header) throw new SentinelError('E_IO', `${path}: truncated pcap header`);
@@ -113,11 +120,11 @@ function readPcap(reader: ChunkReader, path: string, onPacket: (p: CapturedPacke
       if (reader.remaining > 0) stats.truncated++;
       break;
     }
-    const rv = new DataView(rec.buffer, rec.byteOffset, 16);
-    const sec = rv.getUint32(0, little);
-    const frac = rv.getUint32(4, little);
-    const caplen = rv.getUint32(8, little);
-    const wire = rv.getUint32(12, little);
+    // Read the record header from the bytes (a DataView per record is measurably slower).
+    const sec = u32(rec, 0, little);
+    const frac = u32(rec, 4, little);
+    const caplen = u32(rec, 8, little);
+    const wire = u32(rec, 12, little);
     if (caplen > MAX_RECORD) {
       throw new SentinelError(
         'E_IO',

@@ -192,8 +192,8 @@ function decodeIpv4(p: Uint8Array, options: DecodeOptions): DecodeResult {
   const flagsFrag = be16(p, 6);
   const more = (flagsFrag & 0x2000) !== 0;
   const fragOffset = (flagsFrag & 0x1fff) * 8;
-  const src = formatIp({ family: 4, bytes: p.subarray(12, 16) });
-  const dst = formatIp({ family: 4, bytes: p.subarray(16, 20) });
+  const src = `${p[12]}.${p[13]}.${p[14]}.${p[15]}`;
+  const dst = `${p[16]}.${p[17]}.${p[18]}.${p[19]}`;
   let l4 = p.subarray(ihl, end);
   let reassembled = false;
   if (more || fragOffset > 0) {
