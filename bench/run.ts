@@ -13,7 +13,7 @@ const BENCHES: Bench[] = [
   {
     file: './trap-to-ban.js',
     fn: 'benchTrapToBan',
-    title: 'accepted trap connection → ban enforced (nftables)',
+    title: 'first probe → ban enforced, classic and advanced modes (nftables)',
   },
   { file: './nft-bulk.js', fn: 'benchNftBulk', title: 'nftables bulk bans (1k / 10k / 100k)' },
   {

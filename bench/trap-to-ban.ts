@@ -15,15 +15,25 @@ import { LabDaemon } from '../src/daemon/lab-daemon.js';
 
 const SCANS = Math.min(240, Number(process.env.BENCH_SCANS ?? 240));
 const TRAP_PORT = 31337;
+/** Below the advanced limit, nothing listens: a probe the live capture must see. */
+const ADVANCED_PORT = 81;
 
 const CLIENT = `
 const net = require('node:net');
+const port = Number(process.argv[1]);
 const rl = require('node:readline').createInterface({ input: process.stdin });
 rl.on('line', (src) => {
-  const s = net.connect({ host: src.includes(':') ? '2001:db8:51::2' : '198.51.100.2', port: ${TRAP_PORT}, localAddress: src });
+  const s = net.connect({ host: src.includes(':') ? '2001:db8:51::2' : '198.51.100.2', port, localAddress: src });
   s.on('connect', () => { process.stdout.write('ok ' + src + '\\n'); s.destroy(); });
-  s.on('error', (e) => process.stdout.write('err ' + src + ' ' + e.code + '\\n'));
+  s.on('error', (e) => process.stdout.write((e.code === 'ECONNREFUSED' ? 'ok ' : 'err ') + src + ' ' + e.code + '\\n'));
 });`;
+
+function vethOf(ns: string): string {
+  return spawnSync('ip', ['netns', 'exec', ns, 'ip', '-o', 'link'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => /^\d+: (vt\d+)@/.exec(l)?.[1])
+    .find(Boolean) as string;
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -34,6 +44,14 @@ export async function benchTrapToBan(): Promise<void> {
     console.log('   skipped: needs root (network namespaces)');
     return;
   }
+  await measure('tcp');
+  // Advanced mode: the probe is seen by live capture (the connection is refused by the kernel),
+  // and the unverified source gets its provisional ban at once.
+  await measure('atcp');
+}
+
+async function measure(mode: 'tcp' | 'atcp'): Promise<void> {
+  const port = mode === 'tcp' ? TRAP_PORT : ADVANCED_PORT;
   const lab = createLab('bnch');
   const dir = mkdtempSync(join(tmpdir(), 'ps-bench-'));
   let daemon: LabDaemon | undefined;
@@ -57,8 +75,9 @@ export async function benchTrapToBan(): Promise<void> {
     writeFileSync(
       join(dir, 'bench.toml'),
       `[detect]
-modes = ["tcp"]
+modes = ["${mode}"]
 tcp_ports = [${TRAP_PORT}]
+interfaces = ["${vethOf(lab.target)}"]
 threshold = 1
 resolve_host = false
 [respond]
@@ -78,7 +97,7 @@ json = true
       ['--config', join(dir, 'bench.toml')],
       join(dir, 'control.sock'),
     );
-    client = spawn('ip', ['netns', 'exec', lab.attacker, process.execPath, '-e', CLIENT], {
+    client = spawn('ip', ['netns', 'exec', lab.attacker, process.execPath, '-e', CLIENT, String(port)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const lines = createInterface({ input: client.stdout as NodeJS.ReadableStream });
@@ -116,7 +135,7 @@ json = true
       `   scans: ${latencies.length} measured, ${failed} failed; set holds ${present}/${sources.length} addresses`,
     );
     console.log(
-      `   accept → ban enforced: p50 ${fmt(percentile(latencies, 50))}, p90 ${fmt(percentile(latencies, 90))}, ` +
+      `   ${mode === 'tcp' ? 'classic: accepted trap connection' : 'advanced: probe seen by live capture'} → ban enforced: p50 ${fmt(percentile(latencies, 50))}, p90 ${fmt(percentile(latencies, 90))}, ` +
         `p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1) ?? Number.NaN)}  (target p50 ≤ 2 ms; ` +
         'PortSentry 1.2: route 3–15 ms, nftables 16–28 ms)',
     );
