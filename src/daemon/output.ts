@@ -45,7 +45,7 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
   let syslog: SyslogSink | undefined;
   if (config.log.syslog) {
     try {
-      syslog = createSyslogSink(config, (m) => writeErr(`portsentinel: syslog: ${m}`), undefined, resolve);
+      syslog = createSyslogSink(config, (m) => writeErr(`portsentinel: ${m}`), undefined, resolve);
     } catch (err) {
       writeErr(`portsentinel: syslog disabled: ${errorMessage(err)}`);
     }

@@ -152,8 +152,6 @@ function compareCodePoints(a: string, endA: number, b: string, endB: number): nu
 }
 
 interface Kept {
-  /** The line as read. */
-  raw: string;
   /** What the sort compares: the whole line (SORTUNIQ) or `sort -k 1,3`'s key. */
   sortKey: string;
   /** The sort key has no surrogate (so UTF-16 order is code point order). */
@@ -346,13 +344,15 @@ export class Classifier {
       else if (this.opts.keepExcusedViolations) systemIfNotSecurity = true;
     }
     if (sections === undefined && deferredSecurity === undefined && !system && !systemIfNotSecurity) return;
-    if (this.opts.sortUniq) this.seenRaw.add(key);
-    const sortKey = this.opts.sortUniq ? key : key.slice(0, keyEnd(key));
+    // Kept lines are copied: a line cut from a source's decoded chunk would keep the whole chunk alive.
+    const keptText = detached(text);
+    const keptKey = key === text ? keptText : detached(key);
+    if (this.opts.sortUniq) this.seenRaw.add(keptKey);
+    const sortKey = this.opts.sortUniq ? keptKey : keptKey.slice(0, keyEnd(keptKey));
     this.kept.push({
-      raw: key,
       sortKey,
       plainKey: !hasSurrogate(sortKey),
-      text,
+      text: keptText,
       group,
       seq,
       sections: sections ?? NONE,
@@ -389,6 +389,15 @@ export class Classifier {
       linesReported: reported,
     };
   }
+}
+
+/**
+ * A copy of `s` that shares no memory with the string it was cut from. V8 keeps a substring as a
+ * view into its parent (a source's whole decoded chunk), so a kept line would pin every chunk it
+ * came from; concatenating forces a fresh flat string, and the slice of it pins only that.
+ */
+function detached(s: string): string {
+  return `${s} `.slice(0, -1);
 }
 
 /** Shared empty section list of kept lines (never mutated). */

@@ -118,12 +118,17 @@ export function createSyslogReporter(options: SyslogOptions): SyslogReporter {
   return options.target.startsWith('udp://') ? new UdpSyslog(options) : new LoggerSyslog(options);
 }
 
+/** The same transport error is reported again only after this long. */
+const ERROR_REPEAT_MS = 10 * 60_000;
+
 class LoggerSyslog implements SyslogReporter {
   private child: ChildProcessWithoutNullStreams | undefined;
   private counters: SyslogStats = { sent: 0, dropped: 0, restarts: 0 };
   private backoff = 500;
   private restartTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastError = '';
+  private lastErrorAt = 0;
 
   constructor(private readonly options: SyslogOptions) {
     this.start();
@@ -181,7 +186,7 @@ class LoggerSyslog implements SyslogReporter {
     try {
       child = spawn(o.loggerPath ?? 'logger', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (err) {
-      o.onError?.(`syslog: cannot start logger: ${(err as Error).message}`);
+      this.report(`cannot start logger: ${(err as Error).message}`);
       this.scheduleRestart();
       return;
     }
@@ -189,11 +194,11 @@ class LoggerSyslog implements SyslogReporter {
     child.stdin.on('error', () => {});
     child.stdout.resume();
     child.on('error', (err) => {
-      o.onError?.(`syslog: logger failed: ${err.message}`);
+      this.report(`logger failed: ${err.message}`);
       this.replace(child);
     });
     child.stderr.on('data', (chunk: Buffer) => {
-      o.onError?.(`syslog: ${chunk.toString().trim().slice(0, 200)}`);
+      this.report(chunk.toString().trim().slice(0, 200));
       // A socket error means logger is talking to a dead socket: start a fresh one.
       this.replace(child);
     });
@@ -203,6 +208,19 @@ class LoggerSyslog implements SyslogReporter {
       if (this.child === child) this.backoff = 500;
     }, 10_000);
     healthy.unref();
+  }
+
+  /**
+   * Transport problems go to onError once, not at every retry: a missing /dev/log (a container
+   * without a syslog daemon) would otherwise print a line every backoff period forever.
+   */
+  private report(message: string): void {
+    if (message === '' || message === 'logger:') return;
+    const now = Date.now();
+    if (message === this.lastError && now - this.lastErrorAt < ERROR_REPEAT_MS) return;
+    this.lastError = message;
+    this.lastErrorAt = now;
+    this.options.onError?.(`syslog: ${message}`);
   }
 
   private replace(child: ChildProcessWithoutNullStreams): void {
