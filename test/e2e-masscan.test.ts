@@ -64,7 +64,7 @@ function veth(ns: string, prefix: string): { name: string; mac: string } {
   return { name: link.ifname, mac: link.address };
 }
 
-test('masscan vs trap mode: SYN probes recorded, scanner banned, at most the real service learned', async (t) => {
+test('masscan vs trap mode: SYN probes recorded, scanner banned, at most one real service learned', async (t) => {
   if (!requireLab(t, ['masscan', 'nft'])) return;
   const dir = mkdtempSync(join(tmpdir(), 'ps-e2e-msc-'));
   let lab: Lab | undefined;

@@ -26,6 +26,7 @@ import {
   type MessageAnchor,
   type MessageKey,
   type ProgramTag,
+  type RuleShape,
   setHas,
 } from './prefilter.js';
 
@@ -61,6 +62,8 @@ interface CompiledRule {
   unicode: RegExp | undefined;
   /** Header rules without back-references in the program part: header regex id and sticky program part. */
   split: { prefix: number; suffix: RegExp } | undefined;
+  /** The rule set it belongs to, as a bit (always 1 in a single matcher; see combineMatchers). */
+  bit: number;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -155,16 +158,44 @@ export function lineTag(line: string): string | null | undefined {
 /**
  * Program tags seen in lines, numbered once for every matcher (each keeps its buckets in an array by
  * this number). Bounded, since tags come from logs: past it, buckets are built per line, uncached.
+ * An open-addressing table keyed by a hash computed while the tag's end is searched, so a known tag
+ * is found without cutting it out of the line (no string per line).
  */
-const TAG_IDS = new Map<string, number>();
+const TAG_SLOTS = MAX_CACHED_TAGS * 2;
+const tagSlotText: Array<string | undefined> = new Array(TAG_SLOTS).fill(undefined);
+const tagSlotHash = new Int32Array(TAG_SLOTS);
+const tagSlotId = new Int32Array(TAG_SLOTS);
+let tagCount = 0;
+
+/** Number of the tag `line[start, end)` whose hash is `hash`; -1 when the table is full. */
+function tagIdAt(line: string, start: number, end: number, hash: number): number {
+  const mask = TAG_SLOTS - 1;
+  const len = end - start;
+  let slot = hash & mask;
+  for (;;) {
+    const text = tagSlotText[slot];
+    if (text === undefined) break;
+    if (tagSlotHash[slot] === hash && text.length === len && line.startsWith(text, start))
+      return tagSlotId[slot] as number;
+    slot = (slot + 1) & mask;
+  }
+  if (tagCount >= MAX_CACHED_TAGS) return -1;
+  const id = tagCount++;
+  // A copy, not a view: a tag cut from a line would keep the line's whole source chunk alive.
+  tagSlotText[slot] = `${line.slice(start, end)} `.slice(0, -1);
+  tagSlotHash[slot] = hash;
+  tagSlotId[slot] = id;
+  return id;
+}
 
 /** The current line's analysis; recomputed when a different line comes. */
 const current = {
   line: undefined as string | undefined,
   /** Program position (see lineTagAt). */
   start: null as number | null | undefined,
-  tag: '',
-  /** The tag's number (TAG_IDS), -1 when too many tags were seen to remember this one. */
+  /** End of the program tag (see tagEnd) when `start` is a number. */
+  tagEnd: 0,
+  /** The tag's number (see tagIdAt), -1 when too many tags were seen to remember this one. */
   tagId: -1,
   /** Message positions (see MessageKey in prefilter.ts); -1 when the line has none. */
   msg: -1,
@@ -181,23 +212,28 @@ function analyseLine(line: string): void {
   current.line = line;
   current.gen = (current.gen + 1) >>> 0;
   // As many UTF-8 bytes as UTF-16 units only when every character is ASCII (cheaper than a regex).
-  current.ascii = Buffer.byteLength(line, 'utf8') === line.length;
-  const start = lineTagAt(line, current.ascii);
+  const ascii = Buffer.byteLength(line, 'utf8') === line.length;
+  current.ascii = ascii;
+  const start = lineTagAt(line, ascii);
   current.start = start;
   current.msg = -1;
   current.core = -1;
   current.msg2 = -2;
   current.core2 = -2;
   if (typeof start === 'number') {
-    const tag = line.slice(start, tagEnd(line, start));
-    current.tag = tag;
-    let id = TAG_IDS.get(tag);
-    if (id === undefined) {
-      id = TAG_IDS.size < MAX_CACHED_TAGS ? TAG_IDS.size : -1;
-      if (id >= 0) TAG_IDS.set(tag, id);
+    // tagEnd and the tag's hash in one pass.
+    const n = line.length;
+    let end = start;
+    let hash = 0;
+    while (end < n) {
+      const c = line.charCodeAt(end);
+      if (c === 0x5b || c === 0x3a || c === 0x20) break;
+      hash = (Math.imul(hash, 31) + c) | 0;
+      end++;
     }
-    current.tagId = id;
-    const colon = line.indexOf(': ', start);
+    current.tagEnd = end;
+    current.tagId = tagIdAt(line, start, end, hash);
+    const colon = line.indexOf(': ', end);
     if (colon >= 0) {
       const msg = colon + 2;
       current.msg = msg;
@@ -208,7 +244,7 @@ function analyseLine(line: string): void {
       }
     }
   } else {
-    current.tag = '';
+    current.tagEnd = 0;
     current.tagId = -1;
   }
 }
@@ -405,9 +441,12 @@ class Bucket {
   /** The other rules, in order, each with its first-character filter when known. */
   private readonly loose: CompiledRule[];
   private readonly filters: Array<FirstFilter | undefined>;
+  /** Every set with a rule in the bucket. */
+  private readonly bits: number;
 
   constructor(entries: Entry[]) {
     const unique = [...new Set(entries)];
+    this.bits = unique.reduce((b, e) => b | e.rule.bit, 0);
     const loose = unique
       .filter((e) => e.messages?.literals === undefined)
       .sort((a, b) => byOrder(a.rule, b.rule));
@@ -423,13 +462,23 @@ class Bucket {
     }
   }
 
-  /** Does a candidate rule match the current line? */
-  any(line: string): boolean {
+  /**
+   * The sets (bits of `want`) of which a candidate rule matches the current line. A set is done at
+   * its first matching rule; the scan stops when every wanted set is.
+   */
+  scan(line: string, want: number): number {
+    if ((this.bits & want) === 0) return 0;
+    let need = want;
     const loose = this.loose;
     for (let k = 0; k < loose.length; k++) {
+      const c = loose[k] as CompiledRule;
+      if ((c.bit & need) === 0) continue;
       const f = this.filters[k];
       if (f !== undefined && !filterAdmits(f, line)) continue;
-      if (testHeaderRule(loose[k] as CompiledRule, line)) return true;
+      if (testHeaderRule(c, line)) {
+        need &= ~c.bit;
+        if (need === 0) return want;
+      }
     }
     const tries = this.tries;
     for (let t = 0; t < tries.length; t++) {
@@ -437,9 +486,15 @@ class Bucket {
       const pos = anchorPos(line, at);
       if (pos < 0) continue;
       const list = trie.lookup(line, pos);
-      for (let k = 0; k < list.length; k++) if (testHeaderRule(list[k] as CompiledRule, line)) return true;
+      for (let k = 0; k < list.length; k++) {
+        const c = list[k] as CompiledRule;
+        if ((c.bit & need) !== 0 && testHeaderRule(c, line)) {
+          need &= ~c.bit;
+          if (need === 0) return want;
+        }
+      }
     }
-    return false;
+    return want & ~need;
   }
 
   /** The candidate lists for the current line, each in rule order (for firstMatch). */
@@ -513,15 +568,20 @@ class GatedGroup {
         : undefined;
   }
 
-  /** Does a rule of the group match the line? `test`: the rule's own test. */
-  any(line: string, test: (c: CompiledRule, line: string) => boolean): boolean {
+  /** The sets (bits of `want`) of which a rule of the group matches the line. `test`: the rule's own test. */
+  scan(line: string, want: number, test: (c: CompiledRule, line: string) => boolean): number {
     const rules = this.rules;
-    if (rules.length === 0 || (this.anyLiteral !== undefined && !this.anyLiteral.test(line))) return false;
+    if (rules.length === 0 || (this.anyLiteral !== undefined && !this.anyLiteral.test(line))) return 0;
+    let need = want;
     for (let k = 0; k < rules.length; k++) {
       const g = rules[k] as GatedRule;
-      if (gateAdmits(g, line) && test(g.rule, line)) return true;
+      const bit = g.rule.bit;
+      if ((bit & need) !== 0 && gateAdmits(g, line) && test(g.rule, line)) {
+        need &= ~bit;
+        if (need === 0) break;
+      }
     }
-    return false;
+    return want & ~need;
   }
 }
 
@@ -530,12 +590,34 @@ class GatedGroup {
 function compileOne(rule: Rule, order: number): CompiledRule {
   const { ast } = parseEre(rule.pattern);
   const a = emitEre(ast, 'ascii');
-  return { rule, order, ast, ascii: new RegExp(a.source, a.flags), unicode: undefined, split: undefined };
+  return {
+    rule,
+    order,
+    ast,
+    ascii: new RegExp(a.source, a.flags),
+    unicode: undefined,
+    split: undefined,
+    bit: 1,
+  };
 }
 
-export function compileRules(rules: Rule[]): Matcher {
-  const problems: Array<{ rule: Rule; reason: string }> = [];
-  const all: CompiledRule[] = [];
+/** A compiled rule and what the prefilter proved about it. */
+interface Placed {
+  compiled: CompiledRule;
+  shape: RuleShape;
+}
+
+/** The index over placed rules (of one or several sets), and the scan that uses it. */
+interface RuleIndex {
+  /** The sets (bits of `want`) of which some rule matches the line. */
+  scan(line: string, want: number): number;
+  /** For firstMatch: the candidates of the current line (analysed), each list in rule order. */
+  candidates(line: string): CompiledRule[][];
+  stats: Omit<Matcher['stats'], 'rules'>;
+}
+
+function buildIndex(placed: Placed[]): RuleIndex {
+  const all = placed.map((p) => p.compiled);
   const byTag = new Map<string, Entry[]>();
   const byPrefix: Array<{ prefix: string; entry: Entry }> = [];
   const headerOnly: Entry[] = [];
@@ -543,36 +625,17 @@ export function compileRules(rules: Rule[]): Matcher {
   const otherRules: GatedRule[] = [];
   let indexed = 0;
   let byMessage = 0;
-  rules.forEach((rule, order) => {
-    let compiled: CompiledRule;
-    try {
-      compiled = compileOne(rule, order);
-    } catch (err) {
-      problems.push({ rule, reason: (err as Error).message });
-      return;
-    }
-    all.push(compiled);
-    const shape = analyseRule(compiled.ast);
+  for (const { compiled, shape } of placed) {
     if (shape.split === undefined) {
       otherRules.push(gated(compiled, shape.gate));
-      return;
-    }
-    const items = (compiled.ast as EreNode & { t: 'cat' }).items;
-    const program = items.slice(shape.split);
-    if (!program.some(hasBackref)) {
-      const pre = emitEre({ t: 'cat', items: items.slice(0, shape.split) }, 'ascii');
-      const suf = emitEre({ t: 'cat', items: program }, 'ascii');
-      compiled.split = {
-        prefix: headerId(pre.source, pre.flags),
-        suffix: new RegExp(suf.source, `${suf.flags}y`),
-      };
+      continue;
     }
     const entry: Entry = { rule: compiled, messages: shape.messages };
     if (shape.messages) byMessage++;
     if (!shape.tags) {
       if (shape.messages) headerOnly.push(entry);
       else headerAnyRules.push(gated(compiled, shape.gate));
-      return;
+      continue;
     }
     indexed++;
     for (const { tag, exact } of shape.tags) {
@@ -584,16 +647,18 @@ export function compileRules(rules: Rule[]): Matcher {
       if (!list) byTag.set(tag, (list = []));
       if (!list.includes(entry)) list.push(entry);
     }
-  });
+  }
   const headerBucket = headerOnly.length > 0 ? new Bucket(headerOnly) : undefined;
   const headerAny = new GatedGroup(headerAnyRules);
   const others = new GatedGroup(otherRules);
   // Per line tag: its exact rules and the prefix rules it starts with. Built on first sight of a tag;
   // bounded, since tags come from logs.
   const buckets: Array<Bucket | undefined> = [];
-  const bucketFor = (tag: string, id: number): Bucket => {
+  const bucketFor = (line: string): Bucket => {
+    const id = current.tagId;
     const known = id >= 0 ? buckets[id] : undefined;
     if (known) return known;
+    const tag = line.slice(current.start as number, current.tagEnd);
     const entries = [...(byTag.get(tag) ?? [])];
     for (const p of byPrefix) if (tag.startsWith(p.prefix)) entries.push(p.entry);
     const bucket = entries.length > 0 ? new Bucket(entries) : EMPTY_BUCKET;
@@ -604,52 +669,43 @@ export function compileRules(rules: Rule[]): Matcher {
     return bucket;
   };
 
-  const matchAny = (line: string): boolean => {
+  const scan = (line: string, want: number): number => {
     if (line !== current.line) analyseLine(line);
     const start = current.start;
+    let found = 0;
     if (start === undefined) {
-      for (const c of all) if (rxCurrent(c, line)) return true;
-      return false;
-    }
-    if (start !== null) {
-      if (bucketFor(current.tag, current.tagId).any(line)) return true;
-      if (headerBucket?.any(line)) return true;
-      if (headerAny.any(line, testHeaderRule)) return true;
-    }
-    return others.any(line, rxCurrent);
-  };
-  // First match: the earliest in rule order among every candidate list.
-  const firstMatch = (line: string): Rule | undefined => {
-    if (line !== current.line) analyseLine(line);
-    const start = current.start;
-    if (start === undefined) return all.find((c) => rxCurrent(c, line))?.rule;
-    let best: CompiledRule | undefined;
-    const consider = (list: CompiledRule[], test: (c: CompiledRule) => boolean): void => {
-      for (const c of list) {
-        if (best && c.order > best.order) return;
-        if (test(c)) {
-          best = c;
-          return;
-        }
+      for (const c of all) {
+        if ((c.bit & want & ~found) !== 0 && rxCurrent(c, line)) found |= c.bit;
       }
-    };
-    const headerTest = (c: CompiledRule) => testHeaderRule(c, line);
-    if (start !== null) {
-      for (const list of bucketFor(current.tag, current.tagId).lists(line)) consider(list, headerTest);
-      for (const list of headerBucket?.lists(line) ?? []) consider(list, headerTest);
-      const admitted = headerAny.rules.filter((g) => gateAdmits(g, line)).map((g) => g.rule);
-      consider(admitted, headerTest);
+      return found;
     }
-    const admitted = others.rules.filter((g) => gateAdmits(g, line)).map((g) => g.rule);
-    consider(admitted, (c) => rxCurrent(c, line));
-    return best?.rule;
+    if (start !== null) {
+      found = bucketFor(line).scan(line, want);
+      if (found === want) return found;
+      if (headerBucket !== undefined) {
+        found |= headerBucket.scan(line, want & ~found);
+        if (found === want) return found;
+      }
+      found |= headerAny.scan(line, want & ~found, testHeaderRule);
+      if (found === want) return found;
+    }
+    return found | others.scan(line, want & ~found, rxCurrent);
+  };
+  const candidates = (line: string): CompiledRule[][] => {
+    if (current.start === undefined) return [all];
+    const out: CompiledRule[][] = [];
+    if (current.start !== null) {
+      out.push(...bucketFor(line).lists(line));
+      if (headerBucket) out.push(...headerBucket.lists(line));
+      out.push(headerAny.rules.filter((g) => gateAdmits(g, line)).map((g) => g.rule));
+    }
+    out.push(others.rules.filter((g) => gateAdmits(g, line)).map((g) => g.rule));
+    return out;
   };
   return {
-    matchAny,
-    firstMatch,
-    problems,
+    scan,
+    candidates,
     stats: {
-      rules: all.length,
       indexed,
       unindexed: otherRules.length + headerAnyRules.length,
       tags: byTag.size + byPrefix.length,
@@ -657,6 +713,90 @@ export function compileRules(rules: Rule[]): Matcher {
       headerOnly: headerOnly.length,
     },
   };
+}
+
+/** The placed rules of each matcher made by compileRules (for combineMatchers). */
+const PLACED = new WeakMap<object, Placed[]>();
+
+export function compileRules(rules: Rule[]): Matcher {
+  const problems: Array<{ rule: Rule; reason: string }> = [];
+  const placed: Placed[] = [];
+  rules.forEach((rule, order) => {
+    let compiled: CompiledRule;
+    try {
+      compiled = compileOne(rule, order);
+    } catch (err) {
+      problems.push({ rule, reason: (err as Error).message });
+      return;
+    }
+    const shape = analyseRule(compiled.ast);
+    if (shape.split !== undefined) {
+      const items = (compiled.ast as EreNode & { t: 'cat' }).items;
+      const program = items.slice(shape.split);
+      if (!program.some(hasBackref)) {
+        const pre = emitEre({ t: 'cat', items: items.slice(0, shape.split) }, 'ascii');
+        const suf = emitEre({ t: 'cat', items: program }, 'ascii');
+        compiled.split = {
+          prefix: headerId(pre.source, pre.flags),
+          suffix: new RegExp(suf.source, `${suf.flags}y`),
+        };
+      }
+    }
+    placed.push({ compiled, shape });
+  });
+  const index = buildIndex(placed);
+  const matchAny = (line: string): boolean => index.scan(line, 1) !== 0;
+  // First match: the earliest in rule order among every candidate list.
+  const firstMatch = (line: string): Rule | undefined => {
+    if (line !== current.line) analyseLine(line);
+    let best: CompiledRule | undefined;
+    const test = (c: CompiledRule): boolean =>
+      typeof current.start === 'number' && c.split !== undefined
+        ? testHeaderRule(c, line)
+        : rxCurrent(c, line);
+    for (const list of index.candidates(line)) {
+      for (const c of list) {
+        if (best && c.order > best.order) break;
+        if (test(c)) {
+          best = c;
+          break;
+        }
+      }
+    }
+    return best?.rule;
+  };
+  const matcher: Matcher = {
+    matchAny,
+    firstMatch,
+    problems,
+    stats: { rules: placed.length, ...index.stats },
+  };
+  PLACED.set(matcher, placed);
+  return matcher;
+}
+
+/**
+ * One index over several rule sets, each a matcher made by compileRules: `match(line, want)` says
+ * which sets (bit k = matchers[k]) have a rule matching the line, among the wanted ones. The line is
+ * analysed and looked up once for all sets instead of once per set. Undefined when a matcher was not
+ * made by compileRules (or there are more than 30).
+ */
+export function combineMatchers(
+  matchers: readonly object[],
+): ((line: string, want: number) => number) | undefined {
+  if (matchers.length > 30) return undefined;
+  const placed: Placed[] = [];
+  let offset = 0;
+  for (let k = 0; k < matchers.length; k++) {
+    const own = PLACED.get(matchers[k] as object);
+    if (own === undefined) return undefined;
+    // Copies share the compiled regexes; each carries its set's bit, and orders stay distinct.
+    for (const p of own) {
+      placed.push({ compiled: { ...p.compiled, bit: 1 << k, order: offset + p.compiled.order }, shape: p.shape });
+    }
+    offset += own.reduce((m, p) => Math.max(m, p.compiled.order + 1), 0);
+  }
+  return buildIndex(placed).scan;
 }
 
 /** The program tags a rule is anchored to, or undefined when it cannot be indexed. */
