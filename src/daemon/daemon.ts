@@ -1,9 +1,10 @@
 // The daemon: the one place that wires concrete parts together (config, store, host facts,
 // detector, responders, sensors, reporters, control socket) and owns signals and timers.
 //
-// The probe pipeline is synchronous up to the firewall call: sensor → store.recordProbe →
-// detector.observe → store.insertBan → responders. Nothing on it awaits syslog or DNS; the
-// log lines are produced afterwards (names resolved asynchronously for the log only).
+// The probe pipeline is synchronous up to the firewall call: sensor → detector.observe →
+// store.insertBan → responders. Probe and decision rows are queued and written once per
+// event-loop turn (audit-writer.ts). Nothing on it awaits syslog or DNS; the log lines are
+// produced afterwards (names resolved asynchronously for the log only).
 
 import { hostname } from 'node:os';
 import { formatProblems } from '../config/format.js';
@@ -20,6 +21,7 @@ import { createResponders } from '../responders/registry.js';
 import { makeRunner } from '../responders/spawn.js';
 import { Store } from '../store/store.js';
 import type { BanRecord } from '../store/types.js';
+import { AuditWriter } from './audit-writer.js';
 import { type ControlRequest, type ControlServer, startControlServer } from './control.js';
 import { Enforcer, manualBan } from './enforcer.js';
 import { buildHostNeverBlock } from './never-block.js';
@@ -89,7 +91,11 @@ export class Daemon {
     private readonly options: DaemonOptions,
     private readonly store: Store,
     private output: Output,
-  ) {}
+  ) {
+    this.audit = new AuditWriter(store, (m) => this.output.warn(m));
+  }
+
+  private readonly audit: AuditWriter;
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { config, problems } = prepareConfig(options);
@@ -250,11 +256,6 @@ export class Daemon {
 
   private onProbe(event: ProbeEvent): void {
     if (this.stopping) return;
-    try {
-      this.store.recordProbe(event);
-    } catch (err) {
-      this.output.warn(`store: recording probe: ${errorMessage(err)}`);
-    }
     let decisions: Decision[];
     try {
       decisions = this.detector.observe(event);
@@ -262,15 +263,14 @@ export class Daemon {
       this.output.warn(`detector: ${errorMessage(err)}`);
       return;
     }
-    for (const decision of decisions) this.onDecision(decision, event);
+    decisions.forEach((decision, i) => {
+      this.onDecision(decision, event, i === 0);
+    });
   }
 
-  private onDecision(decision: Decision, event: ProbeEvent | undefined): void {
-    try {
-      this.store.recordDecision(decision);
-    } catch (err) {
-      this.output.warn(`store: recording decision: ${errorMessage(err)}`);
-    }
+  /** `withProbe`: the probe is recorded with its first decision (once, not per decision). */
+  private onDecision(decision: Decision, event: ProbeEvent | undefined, withProbe = false): void {
+    this.audit.add(withProbe ? event : undefined, decision);
     if (decision.kind === 'block') {
       if (decision.dryRun || this.config.respond.dryRun) {
         this.output.probe(decision.trigger, decision);
@@ -450,6 +450,7 @@ export class Daemon {
       for (const r of this.enforcer?.backends ?? []) await step(r.name, () => r.close());
       this.output.stopped(errors);
       await step('output', () => this.output.close());
+      await step('audit rows', () => this.audit.flush());
       await step('store', () => this.store.close());
     })();
     return this.stopping;

@@ -3,12 +3,14 @@
 // awaited by the probe pipeline: reverse DNS runs after the ban, for the log line only.
 
 import type { Config } from '../config/types.js';
+import { perSecond } from '../core/budget.js';
 import { errorMessage } from '../core/errors.js';
 import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import { ReverseDns } from '../reporters/dns.js';
 import type { ReconcileReport } from '../responders/contract.js';
 import { appendBlocked, appendHistory, blockedFileFor, removeBlocked } from '../store/legacy-files.js';
 import type { BanRecord } from '../store/types.js';
+import { isRoutine } from './audit-writer.js';
 import type { DaemonOptions } from './daemon.js';
 import type { BackendOutcome } from './enforcer.js';
 import { createSyslogSink, type SyslogSink } from './syslog-sink.js';
@@ -66,12 +68,9 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
       syslog?.stopped();
     },
     probe(event, decision, ban) {
-      // Probes that change nothing (a banned or still-below-threshold source) are bounded: a
-      // flood must not turn into a line per packet. The burst summary still counts them all.
-      const routine =
-        decision.kind === 'skip' &&
-        (decision.why === 'already-blocked' || decision.why === 'below-threshold');
-      if (routine && !routineBudget.take()) {
+      // Probes that change nothing (a banned, still-below-threshold or rate-limited source) are
+      // bounded: a flood must not turn into a line per packet. The burst summary counts them all.
+      if (isRoutine(decision) && !routineBudget.take()) {
         suppressedProbeLines++;
         syslog?.probe(event, decision, ban);
         return;
@@ -178,18 +177,3 @@ function legacyMirror(config: Config, onError: (message: string) => void) {
 
 /** JSON lines per second for probes that change nothing; the rest are counted. */
 const ROUTINE_PROBE_LINES_PER_SECOND = 50;
-
-function perSecond(limit: number): { take(): boolean } {
-  let second = 0;
-  let used = 0;
-  return {
-    take() {
-      const now = Math.floor(Date.now() / 1000);
-      if (now !== second) {
-        second = now;
-        used = 0;
-      }
-      return used++ < limit;
-    },
-  };
-}

@@ -1,14 +1,16 @@
 // The syslog side of the daemon's output: PortSentry 1.2-shaped lines (src/reporters/messages.ts)
 // sent through the syslog reporter, with the reverse-DNS name (RESOLVE_HOST) looked up after the
 // ban, for the log line only. Which probes get a line: the ones that changed something or were
-// refused for a reason worth knowing (block, alert-only, allow-listed, rate-limited); repeats
+// refused for a reason worth knowing (block, alert-only, allow-listed); repeats
 // from an already banned or still-below-threshold source are left to the one burst summary.
 
 import type { Config } from '../config/types.js';
+import { perSecond } from '../core/budget.js';
 import type { BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import * as messages from '../reporters/messages.js';
 import { createSyslogReporter } from '../reporters/syslog.js';
 import type { BanRecord } from '../store/types.js';
+import { isRoutine } from './audit-writer.js';
 import type { BackendOutcome } from './enforcer.js';
 
 export interface SyslogSink {
@@ -24,6 +26,9 @@ export interface SyslogSink {
 }
 
 type Severity = 'info' | 'notice' | 'warning' | 'err';
+
+/** Syslog lines per second for probes that were alerted on or allow-listed, at most. */
+const SKIP_LINES_PER_SECOND = 20;
 
 /** Where the lines go: src/reporters/syslog.ts in the daemon, a recorder in tests. */
 export interface LineTransport {
@@ -60,6 +65,8 @@ export function createSyslogSink(
         return messages.blockedViaRoute(address, o.backend);
     }
   };
+  const skipLines = perSecond(SKIP_LINES_PER_SECOND);
+  let suppressed = 0;
   return {
     started: (info) =>
       transport.send('notice', messages.adminStarted('0.1.0', (info.modes as string[]) ?? [])),
@@ -71,7 +78,13 @@ export function createSyslogSink(
         return;
       }
       if (decision.kind !== 'skip') return;
-      if (decision.why === 'already-blocked' || decision.why === 'below-threshold') return;
+      if (isRoutine(decision)) return; // the burst summary reports these, once per scanner
+      // Alert-only and allow-listed probes can repeat at packet rate (unverified UDP, a busy
+      // gateway touching a trap): bounded, the excess counted.
+      if (!skipLines.take()) {
+        suppressed++;
+        return;
+      }
       withName(event.source, (name) => messages.probeAlert(event, name));
       if (decision.why === 'alert-only' && decision.detail.includes('level')) {
         transport.send('notice', messages.ignoringResponse(event.protocol));
@@ -91,7 +104,7 @@ export function createSyslogSink(
       const severity: Severity = level === 'error' ? 'err' : level === 'warn' ? 'warning' : 'info';
       transport.send(severity, `adminalert: ${messages.clean(message)}`);
     },
-    stats: () => transport.stats(),
+    stats: () => ({ ...transport.stats(), suppressedSkipLines: suppressed }),
     close: () => transport.close(),
   };
 }

@@ -20,6 +20,8 @@
 // Streaming: every line is classified on arrival; only lines reported somewhere are kept (for
 // the final sort), the rest are counted. Memory is bounded by the report, not by the logs.
 
+import { combineMatchers } from './rules/matcher.js';
+
 /** A compiled rule file or set of files: does any of its patterns match the line? */
 export interface LineMatcher {
   matchAny(line: string): boolean;
@@ -229,6 +231,11 @@ export class Classifier {
   private readonly kept: Kept[] = [];
   /** SORTUNIQ: raw lines already seen among the kept ones (unreported duplicates need no memory). */
   private readonly seenRaw = new Set<string>();
+  /**
+   * cracking.d, violations.d and the ignore dir in one index (bits 1, 2, 4), when their matchers
+   * allow it: each line is looked up once instead of once per directory.
+   */
+  private readonly matchDirs: ((line: string, want: number) => number) | undefined;
   private seq = 0;
   private read = 0;
   private duplicates = 0;
@@ -257,6 +264,10 @@ export class Classifier {
       ? this.pass(rules.violations, rules.violationsIgnore ?? emptyDir(), 'security')
       : undefined;
     this.sections.push({ category: 'system', file: undefined, lines: [] });
+    this.matchDirs =
+      rules.cracking && rules.violations && rules.ignore
+        ? combineMatchers([rules.cracking.any, rules.violations.any, rules.ignore.any])
+        : undefined;
   }
 
   private pass(
@@ -320,11 +331,13 @@ export class Classifier {
     const text = stripped;
     const { cracking, violations, ignore } = this.rules;
     // Each directory's combined matcher is asked once; a pass and a filter share the answer.
-    const crackingHit = cracking?.any.matchAny(text) === true;
+    const dirHits = this.matchDirs?.(text, 7);
+    const crackingHit = dirHits === undefined ? cracking?.any.matchAny(text) === true : (dirHits & 1) !== 0;
     const crackingMatch = crackingHit || cracking?.grepRejectsSome === true;
     let sections = this.crackingPass ? this.runPass(this.crackingPass, text, crackingHit) : undefined;
     let deferredSecurity: number[] | undefined;
-    const violationsHit = violations?.any.matchAny(text) === true;
+    const violationsHit =
+      dirHits === undefined ? violations?.any.matchAny(text) === true : (dirHits & 2) !== 0;
     if (this.violationsPass) {
       const sec = this.runPass(this.violationsPass, text, violationsHit);
       // cracking.d acts as the "higher ignore" only if an alert was reported at all (ATTACK=1):
@@ -338,7 +351,11 @@ export class Classifier {
     let system = false;
     let systemIfNotSecurity = false;
     // System Events: not removed by cracking.d, the ignore dir, or violations.d.
-    if (!crackingMatch && !dirRemoves(ignore, text)) {
+    const ignored =
+      dirHits === undefined
+        ? dirRemoves(ignore, text)
+        : ignore?.grepRejectsSome === true || (dirHits & 4) !== 0;
+    if (!crackingMatch && !ignored) {
       const violationMatch = violationsHit || violations?.grepRejectsSome === true;
       if (!violationMatch) system = true;
       else if (this.opts.keepExcusedViolations) systemIfNotSecurity = true;

@@ -324,7 +324,16 @@ interface TrieNode {
   list: CompiledRule[] | undefined;
 }
 
-const byOrder = (a: CompiledRule, b: CompiledRule): number => a.order - b.order;
+/** Candidate lists are grouped by set, each group in rule order (one set: rule order). */
+const byOrder = (a: CompiledRule, b: CompiledRule): number => a.bit - b.bit || a.order - b.order;
+
+/** The index after the group of `list[k]`'s set (lists are grouped by set, see byOrder). */
+function afterGroup(list: CompiledRule[], k: number): number {
+  const bit = (list[k] as CompiledRule).bit;
+  let i = k + 1;
+  while (i < list.length && (list[i] as CompiledRule).bit === bit) i++;
+  return i;
+}
 
 /** Literals keyed at one line position: the rules whose literal the line's text there starts with. */
 class LiteralTrie {
@@ -470,15 +479,18 @@ class Bucket {
     if ((this.bits & want) === 0) return 0;
     let need = want;
     const loose = this.loose;
-    for (let k = 0; k < loose.length; k++) {
+    for (let k = 0; k < loose.length; ) {
       const c = loose[k] as CompiledRule;
-      if ((c.bit & need) === 0) continue;
+      if ((c.bit & need) === 0) {
+        k = afterGroup(loose, k);
+        continue;
+      }
       const f = this.filters[k];
-      if (f !== undefined && !filterAdmits(f, line)) continue;
-      if (testHeaderRule(c, line)) {
+      if ((f === undefined || filterAdmits(f, line)) && testHeaderRule(c, line)) {
         need &= ~c.bit;
         if (need === 0) return want;
-      }
+        k = afterGroup(loose, k);
+      } else k++;
     }
     const tries = this.tries;
     for (let t = 0; t < tries.length; t++) {
@@ -486,12 +498,14 @@ class Bucket {
       const pos = anchorPos(line, at);
       if (pos < 0) continue;
       const list = trie.lookup(line, pos);
-      for (let k = 0; k < list.length; k++) {
+      for (let k = 0; k < list.length; ) {
         const c = list[k] as CompiledRule;
-        if ((c.bit & need) !== 0 && testHeaderRule(c, line)) {
+        if ((c.bit & need) === 0) k = afterGroup(list, k);
+        else if (testHeaderRule(c, line)) {
           need &= ~c.bit;
           if (need === 0) return want;
-        }
+          k = afterGroup(list, k);
+        } else k++;
       }
     }
     return want & ~need;
@@ -558,9 +572,12 @@ const escapeLiteral = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '
 class GatedGroup {
   readonly rules: GatedRule[];
   private readonly anyLiteral: RegExp | undefined;
+  /** Every set with a rule in the group. */
+  readonly bits: number;
 
   constructor(rules: GatedRule[]) {
     this.rules = rules;
+    this.bits = rules.reduce((b, g) => b | g.rule.bit, 0);
     const lits = rules.map((g) => g.literals);
     this.anyLiteral =
       rules.length > 1 && lits.every((l) => l !== undefined)
@@ -571,7 +588,7 @@ class GatedGroup {
   /** The sets (bits of `want`) of which a rule of the group matches the line. `test`: the rule's own test. */
   scan(line: string, want: number, test: (c: CompiledRule, line: string) => boolean): number {
     const rules = this.rules;
-    if (rules.length === 0 || (this.anyLiteral !== undefined && !this.anyLiteral.test(line))) return 0;
+    if ((this.bits & want) === 0 || (this.anyLiteral !== undefined && !this.anyLiteral.test(line))) return 0;
     let need = want;
     for (let k = 0; k < rules.length; k++) {
       const g = rules[k] as GatedRule;
@@ -582,6 +599,25 @@ class GatedGroup {
       }
     }
     return want & ~need;
+  }
+}
+
+/** Gated rules split by set (see GatedGroup.scan). */
+class GatedGroups {
+  readonly rules: GatedRule[];
+  private readonly groups: GatedGroup[];
+
+  constructor(rules: GatedRule[]) {
+    this.rules = rules;
+    const bits = [...new Set(rules.map((g) => g.rule.bit))].sort((a, b) => a - b);
+    this.groups = bits.map((bit) => new GatedGroup(rules.filter((g) => g.rule.bit === bit)));
+  }
+
+  scan(line: string, want: number, test: (c: CompiledRule, line: string) => boolean): number {
+    let found = 0;
+    const groups = this.groups;
+    for (let k = 0; k < groups.length; k++) found |= (groups[k] as GatedGroup).scan(line, want, test);
+    return found;
   }
 }
 
@@ -649,8 +685,9 @@ function buildIndex(placed: Placed[]): RuleIndex {
     }
   }
   const headerBucket = headerOnly.length > 0 ? new Bucket(headerOnly) : undefined;
-  const headerAny = new GatedGroup(headerAnyRules);
-  const others = new GatedGroup(otherRules);
+  // One group per set: a set already matched skips its group's literal scan.
+  const headerAny = new GatedGroups(headerAnyRules);
+  const others = new GatedGroups(otherRules);
   // Per line tag: its exact rules and the prefix rules it starts with. Built on first sight of a tag;
   // bounded, since tags come from logs.
   const buckets: Array<Bucket | undefined> = [];
@@ -792,7 +829,10 @@ export function combineMatchers(
     if (own === undefined) return undefined;
     // Copies share the compiled regexes; each carries its set's bit, and orders stay distinct.
     for (const p of own) {
-      placed.push({ compiled: { ...p.compiled, bit: 1 << k, order: offset + p.compiled.order }, shape: p.shape });
+      placed.push({
+        compiled: { ...p.compiled, bit: 1 << k, order: offset + p.compiled.order },
+        shape: p.shape,
+      });
     }
     offset += own.reduce((m, p) => Math.max(m, p.compiled.order + 1), 0);
   }
