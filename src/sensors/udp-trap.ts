@@ -8,13 +8,22 @@ import type { ProbeEvent } from '../core/records.js';
 import type { TrapOptions, Traps } from './tcp-trap.js';
 import { bindAll, type Closable, closeAll } from './trap-bind.js';
 
+/** Socket receive buffer asked for; Linux's default (~208 KB) overflows within a 100k/s flood. */
+const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+
 export async function startUdpTraps(options: TrapOptions): Promise<Traps> {
   const now = options.now ?? Date.now;
 
   const bindOne = (port: number, address: string): Promise<Closable> =>
     new Promise((resolve, reject) => {
       const family = ipFamily(address) === 6 ? 'udp6' : 'udp4';
-      const socket = dgram.createSocket({ type: family, ipv6Only: family === 'udp6', reuseAddr: false });
+      // A large receive buffer rides out a burst (the kernel caps it at net.core.rmem_max).
+      const socket = dgram.createSocket({
+        type: family,
+        ipv6Only: family === 'udp6',
+        reuseAddr: false,
+        recvBufferSize: RECEIVE_BUFFER_BYTES,
+      });
       const destination = canonicalIp(address);
       socket.on('message', (_msg, rinfo) => {
         const source = canonicalIp(rinfo.address);
