@@ -38,11 +38,10 @@ test('each kind of bad config gives its error and exit 78 (run and check-config)
     for (const c of CASES) {
       const file = join(dir, `${c.name.replace(/\W+/g, '-')}.conf`);
       writeFileSync(file, c.text);
-      const checked = run([process.execPath, BIN_PATH, 'check-config', '--config', file]);
+      const checked = run([BIN_PATH, 'check-config', '--config', file]);
       assert.equal(checked.code, 78, `${c.name}: check-config exit (${checked.stderr})`);
       assert.match(checked.stderr, c.expect, c.name);
       const started = run([
-        process.execPath,
         BIN_PATH,
         'run',
         '--config',
@@ -57,7 +56,7 @@ test('each kind of bad config gives its error and exit 78 (run and check-config)
       for (const line of checked.stderr.trim().split('\n'))
         assert.ok(started.stderr.includes(line), `${c.name}: ${line}`);
     }
-    const missing = run([process.execPath, BIN_PATH, 'run', '--config', join(dir, 'nope.toml')]);
+    const missing = run([BIN_PATH, 'run', '--config', join(dir, 'nope.toml')]);
     assert.equal(missing.code, 78);
     assert.match(missing.stderr, /cannot read config file/);
     t.diagnostic(`${CASES.length + 1} bad configurations refused`);
@@ -76,10 +75,10 @@ test('an unknown mode is a config error naming it; bad flags are usage errors', 
       '[respond]\nbackends = ["dry-run"]\n[log]\nsyslog = false\n[detect]\nmodes = ["tcp", "xtcp"]\n',
     );
     const common = ['--config', file, '--state', join(dir, 'state.db'), '--socket', join(dir, 'c.sock')];
-    const r = run([process.execPath, BIN_PATH, 'run', ...common], undefined, 5000);
+    const r = run([BIN_PATH, 'run', ...common], undefined, 5000);
     assert.equal(r.code, 78);
     assert.match(r.stderr, /detect\.modes.*xtcp/);
-    const bad = run([process.execPath, BIN_PATH, 'run', '-xtcp', ...common]);
+    const bad = run([BIN_PATH, 'run', '-xtcp', ...common]);
     assert.equal(bad.code, 64);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
     t.diagnostic(bad.stderr.trim().split('\n')[0] ?? '');

@@ -118,7 +118,7 @@ export function blackholes(ns: string): string {
 
 /** The CLI (bin/portsentinel) inside namespace `ns`. */
 export function cli(ns: string, args: string[]) {
-  return run(['ip', 'netns', 'exec', ns, process.execPath, BIN_PATH, ...args]);
+  return run(['ip', 'netns', 'exec', ns, BIN_PATH, ...args]);
 }
 
 export function cliJson<T>(ns: string, args: string[]): T {

@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ps-replay-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN_PATH, 'replay', ...args], { encoding: 'utf8' });
+  const r = spawnSync(BIN_PATH, ['replay', ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -110,13 +110,9 @@ export async function runDemo(io: Io, keepDir?: string): Promise<number> {
     const socket = join(dir, 'control.sock');
     const events: Record<string, unknown>[] = [];
     const stderr: string[] = [];
-    daemon = spawn(
-      'ip',
-      ['netns', 'exec', lab.target, process.execPath, BIN, 'run', '--config', configPath],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    daemon = spawn('ip', ['netns', 'exec', lab.target, BIN, 'run', '--config', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let buffered = '';
     daemon.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;

@@ -59,13 +59,9 @@ export class LabDaemon {
 
   /** Starts `portsentinel run ARGS` in namespace `ns` and waits until it answers on `socket`. */
   static async start(ns: string, args: string[], socket: string, timeoutMs = 20_000): Promise<LabDaemon> {
-    const child = spawn(
-      'ip',
-      ['netns', 'exec', ns, process.execPath, BIN_PATH, 'run', ...args, '--socket', socket],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn('ip', ['netns', 'exec', ns, BIN_PATH, 'run', ...args, '--socket', socket], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const d = new LabDaemon(child, socket);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

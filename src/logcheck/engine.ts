@@ -125,8 +125,13 @@ export function stripTrailingSpace(line: string): string {
 
 /** End of `sort -k 1,3`'s key: after the third run of non-blanks (blank = space or tab). */
 function keyEnd(line: string): number {
-  let i = 0;
-  const n = line.length;
+  return keyEndIn(line, 0, line.length);
+}
+
+/** keyEnd of the line held in `s` from `from` to `n`. */
+function keyEndIn(s: string, from: number, n: number): number {
+  const line = s;
+  let i = from;
   for (let field = 0; field < 3 && i < n; field++) {
     while (i < n && (line.charCodeAt(i) === 0x20 || line.charCodeAt(i) === 0x09)) i++;
     while (i < n && line.charCodeAt(i) !== 0x20 && line.charCodeAt(i) !== 0x09) i++;
@@ -153,25 +158,6 @@ function compareCodePoints(a: string, endA: number, b: string, endB: number): nu
   return endA - endB;
 }
 
-interface Kept {
-  /** What the sort compares: the whole line (SORTUNIQ) or `sort -k 1,3`'s key. */
-  sortKey: string;
-  /** The sort key has no surrogate (so UTF-16 order is code point order). */
-  plainKey: boolean;
-  /** The line after trailing-space stripping (what rules matched and the report prints). */
-  text: string;
-  /** Basename of the source (logcheck's temp file name: the concatenation order). */
-  group: string;
-  seq: number;
-  /** Section indexes that report the line. */
-  sections: readonly number[];
-  /** Security sections that vanish when an alert was reported (the line also matches cracking.d). */
-  deferredSecurity: readonly number[];
-  /** Reported under System Events unless it was reported as a security event (keepExcusedViolations). */
-  systemIfNotSecurity: boolean;
-  system: boolean;
-}
-
 function hasSurrogate(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -180,24 +166,125 @@ function hasSurrogate(s: string): boolean {
   return false;
 }
 
-/** Sort keys in code point order; without surrogates that is UTF-16 order, which `<` compares natively. */
-function compareKeys(a: Kept, b: Kept): number {
-  const x = a.sortKey;
-  const y = b.sortKey;
-  if (x === y) return 0;
-  if (a.plainKey && b.plainKey) return x < y ? -1 : 1;
-  return compareCodePoints(x, x.length, y, y.length);
+const SYSTEM = 1;
+const SYSTEM_IF_NOT_SECURITY = 2;
+/** The sort key has no surrogate (so UTF-16 order is code point order, which `<` compares natively). */
+const PLAIN_KEY = 4;
+/** Kept lines gathered before they are packed into one string. */
+const PACK_LINES = 4096;
+
+/** Where a kept line is reported, when not (only) under System Events. */
+interface KeptSections {
+  /** Section indexes that report the line. */
+  sections: readonly number[];
+  /** Security sections that vanish when an alert was reported (the line also matches cracking.d). */
+  deferredSecurity: readonly number[];
 }
 
-function sortComparator(uniq: boolean): (a: Kept, b: Kept) => number {
-  if (uniq) return compareKeys;
-  return (a, b) => {
-    const c = compareKeys(a, b);
-    if (c !== 0) return c;
-    // Stable: logcheck concatenated its temp files in glob order of their (basename) names.
-    if (a.group !== b.group) return compareCodePoints(a.group, a.group.length, b.group, b.group.length);
-    return a.seq - b.seq;
-  };
+/**
+ * The lines kept for the final sort (about one in five of a busy log), in arrays rather than an
+ * object per line. A line cut from a source's decoded chunk is a view that would keep the whole
+ * chunk alive, so kept lines are packed, a few thousand at a time, into one string each line then
+ * points into (by offsets): memory follows the report, not the logs, and the collector sees a few
+ * large strings instead of a copy and an object per line.
+ */
+class KeptLines {
+  count = 0;
+  /** Lines not packed yet, and their explicit sort keys (undefined: the key is cut from the text). */
+  private pending: string[] = [];
+  private pendingKeys: Array<string | undefined> = [];
+  private readonly blocks: string[] = [];
+  private readonly blockOf: number[] = [];
+  private readonly start: number[] = [];
+  private readonly length: number[] = [];
+  /** What the sort compares: the whole line (SORTUNIQ) or `sort -k 1,3`'s key. */
+  readonly keys: string[] = [];
+  /** Basename of the source (logcheck's temp file name: the concatenation order). */
+  readonly groups: string[] = [];
+  /** SYSTEM, SYSTEM_IF_NOT_SECURITY, PLAIN_KEY. */
+  readonly flags: number[] = [];
+  /** By kept index, for the few lines reported in a security or alert section. */
+  readonly sections = new Map<number, KeptSections>();
+
+  /**
+   * Keeps `text`. `key`: the sort key when it is not `sort -k 1,3`'s key of `text` (SORTUNIQ, or
+   * trailing spaces the key sees), already detached from any chunk.
+   */
+  add(text: string, key: string | undefined, group: string, flags: number, where?: KeptSections): void {
+    const i = this.count++;
+    this.pending.push(text);
+    this.pendingKeys.push(key);
+    this.groups.push(group);
+    this.flags.push(flags);
+    if (where !== undefined) this.sections.set(i, where);
+    if (this.pending.length >= PACK_LINES) this.pack();
+  }
+
+  /** Packs the pending lines into one string and cuts their sort keys from it. */
+  pack(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    const block = pending.join('\n');
+    const b = this.blocks.length;
+    this.blocks.push(block);
+    let at = 0;
+    // Neighbouring lines often share a key (the same second): one string for them all.
+    let prevKey = this.keys.length > 0 ? this.keys[this.keys.length - 1]! : undefined;
+    let prevPlain = 0;
+    if (prevKey !== undefined) prevPlain = this.flags[this.keys.length - 1]! & PLAIN_KEY;
+    for (let k = 0; k < pending.length; k++) {
+      const len = pending[k]!.length;
+      const i = this.keys.length;
+      this.blockOf.push(b);
+      this.start.push(at);
+      this.length.push(len);
+      let key = this.pendingKeys[k];
+      if (key === undefined) {
+        const end = keyEndIn(block, at, at + len);
+        const same = prevKey !== undefined && prevKey.length === end - at && block.startsWith(prevKey, at);
+        key = same ? (prevKey as string) : block.slice(at, end);
+      }
+      if (key !== prevKey) {
+        prevKey = key;
+        prevPlain = hasSurrogate(key) ? 0 : PLAIN_KEY;
+      }
+      this.keys.push(key);
+      this.flags[i] = this.flags[i]! | prevPlain;
+      at += len + 1;
+    }
+    this.pending = [];
+    this.pendingKeys = [];
+  }
+
+  text(i: number): string {
+    const start = this.start[i]!;
+    return this.blocks[this.blockOf[i]!]!.slice(start, start + this.length[i]!);
+  }
+
+  /** Kept indexes in logcheck's `sort` order. */
+  sorted(uniq: boolean): number[] {
+    this.pack();
+    const { keys, flags, groups } = this;
+    const order: number[] = new Array(this.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    const compareKeys = (a: number, b: number): number => {
+      const x = keys[a]!;
+      const y = keys[b]!;
+      if (x === y) return 0;
+      if ((flags[a]! & flags[b]! & PLAIN_KEY) !== 0) return x < y ? -1 : 1;
+      return compareCodePoints(x, x.length, y, y.length);
+    };
+    if (uniq) return order.sort(compareKeys);
+    return order.sort((a, b) => {
+      const c = compareKeys(a, b);
+      if (c !== 0) return c;
+      // Stable: logcheck concatenated its temp files in glob order of their (basename) names.
+      const ga = groups[a]!;
+      const gb = groups[b]!;
+      if (ga !== gb) return compareCodePoints(ga, ga.length, gb, gb.length);
+      return a - b;
+    });
+  }
 }
 
 function byName(dir: RuleDirMatcher | undefined): Map<string, RuleFileMatcher> {
@@ -228,7 +315,7 @@ export class Classifier {
   private readonly sections: ReportSection[] = [];
   private readonly crackingPass: RaisePass | undefined;
   private readonly violationsPass: RaisePass | undefined;
-  private readonly kept: Kept[] = [];
+  private kept = new KeptLines();
   /** SORTUNIQ: raw lines already seen among the kept ones (unreported duplicates need no memory). */
   private readonly seenRaw = new Set<string>();
   /**
@@ -236,7 +323,6 @@ export class Classifier {
    * allow it: each line is looked up once instead of once per directory.
    */
   private readonly matchDirs: ((line: string, want: number) => number) | undefined;
-  private seq = 0;
   private read = 0;
   private duplicates = 0;
   private finished = false;
@@ -321,7 +407,6 @@ export class Classifier {
   push(raw: string, group = ''): void {
     if (this.finished) throw new Error('Classifier: push after finish');
     this.read++;
-    const seq = this.seq++;
     const stripped = stripTrailingSpace(raw);
     const key = this.opts.trimTrailingSpace ? stripped : raw;
     if (this.opts.sortUniq && this.seenRaw.has(key)) {
@@ -361,43 +446,56 @@ export class Classifier {
       else if (this.opts.keepExcusedViolations) systemIfNotSecurity = true;
     }
     if (sections === undefined && deferredSecurity === undefined && !system && !systemIfNotSecurity) return;
-    // Kept lines are copied: a line cut from a source's decoded chunk would keep the whole chunk alive.
-    const keptText = detached(text);
-    const keptKey = key === text ? keptText : detached(key);
-    if (this.opts.sortUniq) this.seenRaw.add(keptKey);
-    const sortKey = this.opts.sortUniq ? keptKey : keptKey.slice(0, keyEnd(keptKey));
-    this.kept.push({
-      sortKey,
-      plainKey: !hasSurrogate(sortKey),
-      text: keptText,
-      group,
-      seq,
-      sections: sections ?? NONE,
-      deferredSecurity: deferredSecurity ?? NONE,
-      systemIfNotSecurity,
-      system,
-    });
+    // An explicit sort key only when it is not cut from the text at packing (see KeptLines).
+    let sortKey: string | undefined;
+    if (this.opts.sortUniq) {
+      sortKey = detached(key);
+      this.seenRaw.add(sortKey);
+    } else if (key !== text) sortKey = detached(key.slice(0, keyEnd(key)));
+    const flags = (system ? SYSTEM : 0) | (systemIfNotSecurity ? SYSTEM_IF_NOT_SECURITY : 0);
+    const where =
+      sections === undefined && deferredSecurity === undefined
+        ? undefined
+        : { sections: sections ?? NONE, deferredSecurity: deferredSecurity ?? NONE };
+    this.kept.add(text, sortKey, group, flags, where);
   }
 
   /** Sorts the kept lines as logcheck's `sort` would and fills the sections. */
   finish(): ClassifyResult {
     if (this.finished) throw new Error('Classifier: finish called twice');
     this.finished = true;
-    this.kept.sort(sortComparator(this.opts.sortUniq));
+    const kept = this.kept;
+    const order = kept.sorted(this.opts.sortUniq);
     const systemIndex = this.sections.length - 1;
     const isSecurity = (i: number): boolean => this.sections[i]!.category === 'security';
     // ATTACK=1 when any alert section has a line.
-    const attack = this.kept.some((k) => k.sections.some((i) => this.sections[i]!.category === 'attack'));
+    let attack = false;
+    for (const k of kept.sections.values()) {
+      if (k.sections.some((i) => this.sections[i]!.category === 'attack')) attack = true;
+    }
     let reported = 0;
-    for (const k of this.kept) {
+    const systemLines = this.sections[systemIndex]!.lines;
+    for (let n = 0; n < order.length; n++) {
+      const i = order[n]!;
+      const flags = kept.flags[i]!;
+      const k = kept.sections.get(i);
+      if (k === undefined) {
+        // Most kept lines: System Events only (no list to build).
+        if ((flags & (SYSTEM | SYSTEM_IF_NOT_SECURITY)) !== 0) {
+          systemLines.push(kept.text(i));
+          reported++;
+        }
+        continue;
+      }
       const secs = attack ? [...k.sections] : k.sections.concat(k.deferredSecurity);
-      let system = k.system;
-      if (k.systemIfNotSecurity && !secs.some(isSecurity)) system = true;
+      let system = (flags & SYSTEM) !== 0;
+      if ((flags & SYSTEM_IF_NOT_SECURITY) !== 0 && !secs.some(isSecurity)) system = true;
       if (system) secs.push(systemIndex);
       if (secs.length > 0) reported++;
-      for (const i of secs.sort((a, b) => a - b)) this.sections[i]!.lines.push(k.text);
+      const text = kept.text(i);
+      for (const s of secs.sort((a, b) => a - b)) this.sections[s]!.lines.push(text);
     }
-    this.kept.length = 0;
+    this.kept = new KeptLines();
     this.seenRaw.clear();
     return {
       sections: this.sections,

@@ -9,7 +9,7 @@
 
 import type { DetectionSummary } from '../store/store.js';
 import type { ClassifyResult, ReportSection } from './engine.js';
-import { safeHeader, safeLine } from './safe-text.js';
+import { safeHeader, safeLine, safeLines } from './safe-text.js';
 
 export type Severity = 'attack' | 'security' | 'system';
 
@@ -132,9 +132,7 @@ export function renderReport(input: ReportInput): RenderedReport | undefined {
     if (section.lines.length === 0) continue;
     raise(section.category);
     lines += section.lines.length;
-    let block = sectionHeading(sectionTitle(section, subjects));
-    for (const l of section.lines) block += `${safeLine(l)}\n`;
-    parts.push(`${block}\n`);
+    parts.push(`${sectionHeading(sectionTitle(section, subjects))}${safeLines(section.lines)}\n`);
   }
   if (hasDetections(input.sentinel)) {
     raise('security');

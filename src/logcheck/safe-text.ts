@@ -45,6 +45,34 @@ export function safeLine(line: string, maxChars = MAX_REPORT_LINE_CHARS): string
   return cut > 0 ? `${text} [... ${cut} more characters cut by portsentinel]` : text;
 }
 
+// UNSAFE without the newline: the test of a whole block of lines joined by newlines.
+const UNSAFE_BUT_NEWLINE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/;
+
+/**
+ * Lines as they may appear in a report body, each followed by a newline: the same text as
+ * `safeLine` on each line. Nearly every block needs no change, which one scan of the joined block
+ * proves far faster than a test per line.
+ */
+export function safeLines(lines: readonly string[], maxChars = MAX_REPORT_LINE_CHARS): string {
+  if (lines.length === 0) return '';
+  let clean = true;
+  for (let i = 0; i < lines.length && clean; i++) clean = (lines[i] as string).length <= maxChars;
+  const text = lines.join('\n');
+  if (clean && !UNSAFE_BUT_NEWLINE.test(text) && (text as WellFormedString).isWellFormed()) {
+    // A newline inside a line (to be escaped) would be one more than the separators.
+    let newlines = 0;
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines++;
+    if (newlines === lines.length - 1) return `${text}\n`;
+  }
+  let out = '';
+  for (const l of lines) out += `${safeLine(l, maxChars)}\n`;
+  return out;
+}
+
+/** ES2024's String.prototype.isWellFormed (Node 20 has it; the project's lib is ES2023). */
+type WellFormedString = string & { isWellFormed(): boolean };
+
 /** A mail header value from configuration or the host name: one line, printable, bounded. */
 export function safeHeader(value: string, maxChars = 200): string {
   const flat = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
