@@ -18,7 +18,7 @@
 //   8. otherwise block, for banLength(offence) where offence = earlier bans + 1.
 // A source under a provisional ban that gets corroborated goes through 7–8 again (full ban).
 
-import { canonicalIp, isIp } from '../core/address.js';
+import { canonicalIp, parseIp } from '../core/address.js';
 import { formatDuration } from '../core/duration.js';
 import type { BurstOutcome, BurstSummary, Decision, ProbeEvent } from '../core/records.js';
 import { type Ban, BanTable } from './ban-table.js';
@@ -79,13 +79,14 @@ export class Detector {
   observe(e: ProbeEvent): Decision[] {
     this.counters.observed++;
     const { source, at } = e;
-    const label = this.options.neverBlock.match(source);
-    if (label !== undefined) {
-      return [skip(e, 'allow-listed', label === '' ? 'never-block list' : label)];
-    }
-    if (!isIp(source)) {
+    const ip = parseIp(source);
+    if (!ip) {
       this.counters.invalid++;
       return [];
+    }
+    const label = this.options.neverBlock.matchIp(ip);
+    if (label !== undefined) {
+      return [skip(e, 'allow-listed', label === '' ? 'never-block list' : label)];
     }
 
     const table = this.sources;
