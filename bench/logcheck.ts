@@ -48,7 +48,7 @@ async function pipeline(rules: Loaded, path: string) {
   const src = readFileSource(path, undefined, { chunkBytes: 1 << 20 });
   const group = basename(path);
   for await (const batch of src) {
-    for (const line of batch) classifier.push(line, group);
+    classifier.pushBatch(batch, group);
     n += batch.length;
     if ((n & 0xffff) < batch.length) peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }

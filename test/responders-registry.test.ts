@@ -12,7 +12,8 @@ import { createLab, requireLab } from './lab.js';
 runResponderContract('dry-run', async () => ({
   create: () => new DryRunResponder(),
   sabotage: () => {},
-  kernelExpiry: false,
+  // It models a kernel with timeouts: what it "holds" ends at its time, as nftables would.
+  kernelExpiry: true,
   persistent: false,
   cleanup: () => {},
 }));

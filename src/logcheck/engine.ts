@@ -21,6 +21,7 @@
 // the final sort), the rest are counted. Memory is bounded by the report, not by the logs.
 
 import { combineMatchers } from './rules/matcher.js';
+import { isAsciiBatch } from './sources/types.js';
 
 /** A compiled rule file or set of files: does any of its patterns match the line? */
 export interface LineMatcher {
@@ -322,7 +323,7 @@ export class Classifier {
    * cracking.d, violations.d and the ignore dir in one index (bits 1, 2, 4), when their matchers
    * allow it: each line is looked up once instead of once per directory.
    */
-  private readonly matchDirs: ((line: string, want: number) => number) | undefined;
+  private readonly matchDirs: ((line: string, want: number, ascii?: boolean) => number) | undefined;
   private read = 0;
   private duplicates = 0;
   private finished = false;
@@ -403,8 +404,17 @@ export class Classifier {
     return out;
   }
 
-  /** Classifies one line from the source whose basename is `group`. */
-  push(raw: string, group = ''): void {
+  /** Classifies a source's batch of lines (see push); a batch the source proved ASCII is not re-checked. */
+  pushBatch(lines: readonly string[], group = ''): void {
+    const ascii = isAsciiBatch(lines);
+    for (let i = 0; i < lines.length; i++) this.push(lines[i]!, group, ascii);
+  }
+
+  /**
+   * Classifies one line from the source whose basename is `group`. `ascii`: the caller knows the line
+   * is pure ASCII (a hint that skips a check; false = unknown).
+   */
+  push(raw: string, group = '', ascii = false): void {
     if (this.finished) throw new Error('Classifier: push after finish');
     this.read++;
     const stripped = stripTrailingSpace(raw);
@@ -416,7 +426,7 @@ export class Classifier {
     const text = stripped;
     const { cracking, violations, ignore } = this.rules;
     // Each directory's combined matcher is asked once; a pass and a filter share the answer.
-    const dirHits = this.matchDirs?.(text, 7);
+    const dirHits = this.matchDirs?.(text, 7, ascii);
     const crackingHit = dirHits === undefined ? cracking?.any.matchAny(text) === true : (dirHits & 1) !== 0;
     const crackingMatch = crackingHit || cracking?.grepRejectsSome === true;
     let sections = this.crackingPass ? this.runPass(this.crackingPass, text, crackingHit) : undefined;

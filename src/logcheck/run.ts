@@ -127,7 +127,7 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
         },
       });
       for await (const batch of run) {
-        for (const line of batch) classifier.push(line, group);
+        classifier.pushBatch(batch, group);
       }
       const outcome = run.outcome();
       sourceProblems.push(...outcome.problems);

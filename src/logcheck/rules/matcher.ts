@@ -208,11 +208,12 @@ const current = {
   gen: 0,
 };
 
-function analyseLine(line: string): void {
+/** `knownAscii`: the caller knows the line is pure ASCII (its source checked the whole chunk). */
+function analyseLine(line: string, knownAscii = false): void {
   current.line = line;
   current.gen = (current.gen + 1) >>> 0;
   // As many UTF-8 bytes as UTF-16 units only when every character is ASCII (cheaper than a regex).
-  const ascii = Buffer.byteLength(line, 'utf8') === line.length;
+  const ascii = knownAscii || Buffer.byteLength(line, 'utf8') === line.length;
   current.ascii = ascii;
   const start = lineTagAt(line, ascii);
   current.start = start;
@@ -645,8 +646,8 @@ interface Placed {
 
 /** The index over placed rules (of one or several sets), and the scan that uses it. */
 interface RuleIndex {
-  /** The sets (bits of `want`) of which some rule matches the line. */
-  scan(line: string, want: number): number;
+  /** The sets (bits of `want`) of which some rule matches the line (`ascii`: known pure ASCII). */
+  scan(line: string, want: number, ascii?: boolean): number;
   /** For firstMatch: the candidates of the current line (analysed), each list in rule order. */
   candidates(line: string): CompiledRule[][];
   stats: Omit<Matcher['stats'], 'rules'>;
@@ -706,8 +707,8 @@ function buildIndex(placed: Placed[]): RuleIndex {
     return bucket;
   };
 
-  const scan = (line: string, want: number): number => {
-    if (line !== current.line) analyseLine(line);
+  const scan = (line: string, want: number, ascii = false): number => {
+    if (line !== current.line) analyseLine(line, ascii);
     const start = current.start;
     let found = 0;
     if (start === undefined) {
@@ -813,14 +814,15 @@ export function compileRules(rules: Rule[]): Matcher {
 }
 
 /**
- * One index over several rule sets, each a matcher made by compileRules: `match(line, want)` says
- * which sets (bit k = matchers[k]) have a rule matching the line, among the wanted ones. The line is
+ * One index over several rule sets, each a matcher made by compileRules: `match(line, want, ascii?)`
+ * says which sets (bit k = matchers[k]) have a rule matching the line, among the wanted ones (`ascii`:
+ * the caller knows the line is pure ASCII). The line is
  * analysed and looked up once for all sets instead of once per set. Undefined when a matcher was not
  * made by compileRules (or there are more than 30).
  */
 export function combineMatchers(
   matchers: readonly object[],
-): ((line: string, want: number) => number) | undefined {
+): ((line: string, want: number, ascii?: boolean) => number) | undefined {
   if (matchers.length > 30) return undefined;
   const placed: Placed[] = [];
   let offset = 0;

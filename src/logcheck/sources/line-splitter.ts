@@ -10,7 +10,8 @@
 // boundary, the rest up to its newline is skipped, and `truncatedLines` counts it. The held-back
 // fragment (bytes after the last newline) is bounded the same way.
 
-import type { SourceStats } from './types.js';
+import { isAscii } from 'node:buffer';
+import { markAsciiBatch, type SourceStats } from './types.js';
 
 export class LineSplitter {
   private pending: Buffer[] = [];
@@ -32,28 +33,55 @@ export class LineSplitter {
     return this.pendingBytes > 0 || this.overflow;
   }
 
-  /** Feeds one chunk (which may be reused by the caller afterwards); returns its complete lines. */
+  /**
+   * Feeds one chunk (which may be reused by the caller afterwards); returns its complete lines. A
+   * batch whose every line is ASCII is marked so (see markAsciiBatch): the chunk is checked once.
+   */
   push(chunk: Buffer): string[] {
-    const out: string[] = [];
     const lastNl = chunk.lastIndexOf(10);
     if (lastNl === -1) {
       this.hold(chunk, 0, chunk.length);
       this.seen += chunk.length;
-      return out;
+      return [];
     }
     let start = 0;
+    let first: string | undefined;
+    let ascii = true;
     if (this.hasPartial) {
       const firstNl = chunk.indexOf(10);
       this.hold(chunk, 0, firstNl);
-      out.push(this.takePending());
+      ascii = this.pendingAscii();
+      first = this.takePending();
       start = firstNl + 1;
     }
+    let out: string[];
     if (start <= lastNl) {
-      // Decode all complete lines of the chunk at once: far cheaper than one decode per line.
-      const text = chunk.toString('utf8', start, lastNl);
-      const replaced = text.includes('\uFFFD');
-      for (const line of text.split('\n')) out.push(this.finishLine(line, replaced));
-    }
+      // Decode all complete lines of the chunk at once: far cheaper than one decode per line. Pure
+      // ASCII (nearly every log) is decoded as latin1, a plain copy giving the same string.
+      if (isAscii(chunk.subarray(start, lastNl))) {
+        const text = chunk.toString('latin1', start, lastNl);
+        out = text.split('\n');
+        this.stats.lines += out.length;
+        // One UTF-8 byte per character: only lines longer than the bound need a look.
+        if (text.length > this.maxLineBytes) {
+          for (let i = 0; i < out.length; i++) {
+            const line = out[i]!;
+            if (line.length > this.maxLineBytes) {
+              this.stats.truncatedLines++;
+              out[i] = line.slice(0, this.maxLineBytes);
+            }
+          }
+        }
+      } else {
+        ascii = false;
+        const text = chunk.toString('utf8', start, lastNl);
+        const replaced = text.includes('\uFFFD');
+        out = text.split('\n');
+        for (let i = 0; i < out.length; i++) out[i] = this.finishLine(out[i]!, replaced);
+      }
+      if (first !== undefined) out.unshift(first);
+    } else out = first === undefined ? [] : [first];
+    if (ascii && out.length > 0) markAsciiBatch(out);
     this.hold(chunk, lastNl + 1, chunk.length);
     this.consumed = this.seen + lastNl + 1;
     this.seen += chunk.length;
@@ -80,6 +108,12 @@ export class LineSplitter {
       this.pendingBytes += take;
     }
     if (end - start > take) this.overflow = true;
+  }
+
+  /** The held fragment is pure ASCII. */
+  private pendingAscii(): boolean {
+    for (const b of this.pending) if (!isAscii(b)) return false;
+    return true;
   }
 
   private takePending(): string {

@@ -50,6 +50,23 @@ export function emptyStats(): SourceStats {
   return { lines: 0, bytes: 0, truncatedLines: 0, replacedLines: 0, rotatedFilesRead: [] };
 }
 
+/**
+ * Batches whose every line is pure ASCII, as the splitter found by checking each read chunk once.
+ * The classifier then skips its per-line check (ASCII lines take the rules' small, fast regexes). A
+ * set rather than a property on the array, so a batch stays a plain `string[]`; a batch not in it is
+ * simply checked line by line.
+ */
+const asciiBatches = new WeakSet<readonly string[]>();
+
+export function markAsciiBatch(lines: readonly string[]): void {
+  asciiBatches.add(lines);
+}
+
+/** True only when the source proved every line of the batch ASCII (false = unknown). */
+export function isAsciiBatch(lines: readonly string[]): boolean {
+  return asciiBatches.has(lines);
+}
+
 /** Default bound on one line: longer lines are cut here (and counted), so memory stays bounded. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
