@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CidrSet } from '../src/core/address.js';
+import { mulberry32 } from '../src/core/prng.js';
 import { Detector } from '../src/detector/detector.js';
 import { forEachPacket, PcapWriter } from '../src/sensors/packet/capture-file.js';
 import { ethernetFrame, fragmentIpv4, ipPacket } from '../src/sensors/packet/craft.js';
@@ -42,18 +43,6 @@ const CLIENTS = 20_000;
 const HOST4 = '198.51.100.2';
 const HOST6 = '2001:db8:51::2';
 const SERVICES = [22, 80, 443];
-
-/** Deterministic PRNG (mulberry32): the same capture every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FLAGS = {
   syn: 0x02,
@@ -135,7 +124,7 @@ interface CaptureMix {
 
 /** Writes the synthetic capture; returns what went into it. */
 export function writeBenchCapture(path: string, packets: number): CaptureMix {
-  const random = prng(0xbe7c4);
+  const random = mulberry32(0xbe7c4);
   const writer = new PcapWriter(path, LinkType.ETHERNET, 128);
   const host4 = new Uint8Array([198, 51, 100, 2]);
   const host6 = v6(2, 0x51);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CidrSet } from '../src/core/address.js';
 import { SentinelError } from '../src/core/errors.js';
+import { mulberry32 } from '../src/core/prng.js';
 import { PcapWriter } from '../src/sensors/packet/capture-file.js';
 import { ethernetFrame, ipPacket } from '../src/sensors/packet/craft.js';
 import { LinkType } from '../src/sensors/packet/decode.js';
@@ -140,18 +141,6 @@ function pcapToPcapng(pcap: Buffer): Buffer {
     o += 16 + caplen;
   }
   return Buffer.concat(blocks);
-}
-
-/** Deterministic PRNG (mulberry32), so a mutation that breaks the reader is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Replays `path`; a failure must be a SentinelError with a code, never a TypeError/RangeError. */
@@ -306,7 +295,7 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
     // A valid header followed by random bytes, 300 random mutations of the real frames (the
     // file stays readable: every packet is replayed, the broken ones counted), and 300 of any
     // byte, record headers included (a result or a SentinelError, never anything else).
-    const random = prng(0x5eed);
+    const random = mulberry32(0x5eed);
     const noise = Buffer.alloc(64 * 1024);
     for (let i = 0; i < noise.length; i++) noise[i] = Math.floor(random() * 256);
     const headerThenNoise = join(dir, 'noise.pcap');
