@@ -104,17 +104,7 @@ export class IptablesResponder implements Responder {
       const outcome = await this.ipsetRestore(lines);
       return [...results, ...valid.map((v) => withOutcome(v.address, outcome))];
     }
-    for (const family of [4, 6] as Family[]) {
-      const mine = valid.filter((v) => v.family === family);
-      if (mine.length === 0) continue;
-      const outcome = await this.editRules(
-        family,
-        mine.map((v) => v.address),
-        [],
-      );
-      results.push(...mine.map((v) => withOutcome(v.address, outcome)));
-    }
-    return results;
+    return [...results, ...(await this.editRulesPerFamily(valid, 'add'))];
   }
 
   async release(addresses: string[]): Promise<ActionResult[]> {
@@ -131,15 +121,20 @@ export class IptablesResponder implements Responder {
       const outcome = await this.ipsetRestore(valid.map((v) => `del ${this.setName(v.family)} ${v.address}`));
       return [...results, ...valid.map((v) => withOutcome(v.address, outcome))];
     }
+    return [...results, ...(await this.editRulesPerFamily(valid, 'delete'))];
+  }
+
+  /** Without ipset: one iptables-restore per address family, adding or deleting DROP rules. */
+  private async editRulesPerFamily(
+    valid: { address: string; family: Family }[],
+    op: 'add' | 'delete',
+  ): Promise<ActionResult[]> {
+    const results: ActionResult[] = [];
     for (const family of [4, 6] as Family[]) {
-      const mine = valid.filter((v) => v.family === family);
+      const mine = valid.filter((v) => v.family === family).map((v) => v.address);
       if (mine.length === 0) continue;
-      const outcome = await this.editRules(
-        family,
-        [],
-        mine.map((v) => v.address),
-      );
-      results.push(...mine.map((v) => withOutcome(v.address, outcome)));
+      const outcome = await this.editRules(family, op === 'add' ? mine : [], op === 'delete' ? mine : []);
+      results.push(...mine.map((address) => withOutcome(address, outcome)));
     }
     return results;
   }
