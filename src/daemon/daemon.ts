@@ -364,7 +364,7 @@ export class Daemon {
         store: this.config.store.path,
         socket: this.config.control.socket,
         backends: this.enforcer.backends.map((r) => r.name),
-        sensors: this.sensors.map((s) => s.summary),
+        sensors: this.sensors.map((s) => ({ summary: s.summary, counters: s.counters?.() ?? {} })),
         detector: this.detector.stats(),
         output: this.output.stats(),
       },

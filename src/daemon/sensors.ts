@@ -15,6 +15,8 @@ export interface RunningSensor {
   modes: Mode[];
   /** One-line description for the log and `status` (ports listening, ports skipped). */
   summary: unknown;
+  /** What the sensor saw and dropped (malformed frames, ignored packets, unattributed connections). */
+  counters?(): Record<string, number>;
   close(): Promise<void> | void;
 }
 
@@ -50,7 +52,12 @@ export async function startSensors(
   try {
     if (packetModes.length > 0) {
       const sensor = await startPacketSensor({ modes: packetModes, config, ...hooks });
-      running.push({ modes: packetModes, summary: sensor.summary, close: () => sensor.close() });
+      running.push({
+        modes: packetModes,
+        summary: sensor.summary,
+        counters: () => sensor.counters(),
+        close: () => sensor.close(),
+      });
     }
     const bindAddresses = config.detect.bindAddresses;
     if (modes.includes('tcp')) {
@@ -61,7 +68,12 @@ export async function startSensors(
         onProbe: hooks.onProbe,
         onError: (err: unknown) => hooks.onError(`tcp trap: ${errorMessage(err)}`),
       });
-      running.push({ modes: ['tcp'], summary: traps.summary, close: () => traps.close() });
+      running.push({
+        modes: ['tcp'],
+        summary: traps.summary,
+        counters: () => ({ unattributed: traps.unattributed?.() ?? 0 }),
+        close: () => traps.close(),
+      });
     }
     if (modes.includes('udp')) {
       const traps = await startUdpTraps({

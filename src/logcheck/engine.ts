@@ -54,6 +54,15 @@ function removes(f: RuleFileMatcher, line: string): boolean {
   return f.grepRejectsFile === true || f.matchAny(line);
 }
 
+/**
+ * Does one of the files remove the line? A plain loop: a closure over `line` in the caller would make
+ * V8 allocate a context for every line the caller sees, matched or not.
+ */
+function anyRemoves(files: readonly RuleFileMatcher[], line: string): boolean {
+  for (let i = 0; i < files.length; i++) if (removes(files[i]!, line)) return true;
+  return false;
+}
+
 /** The directory used as a filter (every file in turn): does it remove the line? */
 function dirRemoves(d: RuleDirMatcher | undefined, line: string): boolean {
   if (d === undefined) return false;
@@ -304,6 +313,9 @@ interface RaisePass {
   others: RuleFileMatcher[];
   /** Section index of each raise file. */
   sectionOf: number[];
+  /** Per raise file: ignore/<name> and ignore/logcheck-<name>, when they exist. */
+  ownIgnore: Array<RuleFileMatcher | undefined>;
+  prefixedIgnore: Array<RuleFileMatcher | undefined>;
 }
 
 /**
@@ -374,7 +386,9 @@ export class Classifier {
     }
     // bash `[[ name =~ ^logcheck* ]]` is the ERE "logchec" followed by any number of "k".
     const others = raise.files.filter((f) => !f.name.startsWith('logchec'));
-    return { raise, ignore, ignoreByName, locals, others, sectionOf };
+    const ownIgnore = raise.files.map((f) => ignoreByName.get(f.name));
+    const prefixedIgnore = raise.files.map((f) => ignoreByName.get(`logcheck-${f.name}`));
+    return { raise, ignore, ignoreByName, locals, others, sectionOf, ownIgnore, prefixedIgnore };
   }
 
   /**
@@ -389,16 +403,16 @@ export class Classifier {
       const f = files[i]!;
       if (f.grepRejectsFile || !f.matchAny(line)) continue;
       if (p.ignore) {
-        const own = p.ignoreByName.get(f.name);
+        const own = p.ownIgnore[i];
         if (own && removes(own, line)) continue;
-        const prefixed = p.ignoreByName.get(`logcheck-${f.name}`);
+        const prefixed = p.prefixedIgnore[i];
         if (prefixed && removes(prefixed, line)) continue;
       }
       if (f.name === 'logcheck') {
         if (p.ignore && p.ignore.files.length > 0 && dirRemoves(p.ignore, line)) continue;
-        if (p.others.some((o) => removes(o, line))) continue;
+        if (anyRemoves(p.others, line)) continue;
       }
-      if (p.locals.some((l) => removes(l, line))) continue;
+      if (anyRemoves(p.locals, line)) continue;
       (out ??= []).push(p.sectionOf[i]!);
     }
     return out;
