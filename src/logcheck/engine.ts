@@ -422,6 +422,9 @@ export class Classifier {
   pushBatch(lines: readonly string[], group = ''): void {
     const ascii = isAsciiBatch(lines);
     for (let i = 0; i < lines.length; i++) this.push(lines[i]!, group, ascii);
+    // The batch's lines are views into the source's decoded chunk: packing what was kept now lets
+    // the chunk die young, instead of being carried into the old generation by a few kept lines.
+    this.kept.pack();
   }
 
   /**

@@ -96,3 +96,29 @@ test('message keys: anchors found from the rule structure', () => {
   // The stamp is optional and the text after it may start with "[": core is not provable.
   assert.equal(key('kernel:( \\[[0-9.]+\\])? \\[drm\\] x'), undefined);
 });
+
+test('headers checked by character tables answer as the header regex does', () => {
+  const H = '^(\\w{3} [ :0-9]{11}|[0-9T:.+-]{32}) [._[:alnum:]-]+ ';
+  const rules: Rule[] = [
+    { pattern: `${H}sshd\\[[0-9]+\\]: Accepted publickey for [a-z]+$`, file: 't', line: 1 },
+    { pattern: '^\\w{3} [ :0-9]{11} [a-z]{2,4} cron: x$', file: 't', line: 2 },
+  ];
+  const lines = [
+    'Nov 29 09:44:12 host sshd[1]: Accepted publickey for bob',
+    'Nov  9 09:44:12 h.x-y_z sshd[1]: Accepted publickey for bob',
+    'N/v 29 09:44:12 host sshd[1]: Accepted publickey for bob',
+    'Nov 29 09:44:1x host sshd[1]: Accepted publickey for bob',
+    'Nov 29 09:44:12 ho/st sshd[1]: Accepted publickey for bob',
+    'Nov 29 09:44:12 ho@st sshd[1]: Accepted publickey for bob',
+    '2024-06-04T03:00:08.231000+00:00 web01 sshd[1]: Accepted publickey for bob',
+    '2024-06-04T03:00:08.231000+00:0Z web01 sshd[1]: Accepted publickey for bob',
+    'Nov 29 09:44:12 ab cron: x',
+    'Nov 29 09:44:12 a cron: x',
+    'Nov 29 09:44:12 abcde cron: x',
+    'Nov 29 09:44:12 ab1 cron: x',
+  ];
+  const indexed = compileRules(rules);
+  const naive = compileRulesNaive(rules);
+  for (const l of lines) assert.equal(indexed.matchAny(l), naive.matchAny(l), l);
+  assert.equal(lines.filter((l) => indexed.matchAny(l)).length, 4);
+});

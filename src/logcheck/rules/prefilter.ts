@@ -253,6 +253,36 @@ function headerSplit(ast: EreNode): number | undefined {
   return k + 3;
 }
 
+/**
+ * The header of a rule whose program part starts at `split` (see headerSplit): each timestamp
+ * alternative as one node per character (15 or 32 long), and the host's character set.
+ */
+export function headerParts(
+  ast: EreNode,
+  split: number,
+): { stamps: EreNode[][]; host: EreNode & { t: 'set' } } | undefined {
+  if (ast.t !== 'cat') return undefined;
+  const items = ast.items;
+  const host = items[split - 2];
+  if (host?.t !== 'rep' || host.body.t !== 'set') return undefined;
+  const ts = items[1];
+  let stamps: EreNode[][] = [];
+  if (ts?.t === 'group' && split === 5) {
+    const alts = ts.body.t === 'alt' ? ts.body.items : [ts.body];
+    for (const a of alts) {
+      const flat = flatten(a);
+      if (!flat) return undefined;
+      stamps.push(flat);
+    }
+  } else {
+    const flat = flatten({ t: 'cat', items: items.slice(1, split - 3) });
+    if (!flat) return undefined;
+    stamps = [flat];
+  }
+  if (!stamps.every((f) => timestampKind({ t: 'cat', items: f }) !== undefined)) return undefined;
+  return { stamps, host: host.body };
+}
+
 const TERMINATORS = new Set(['[', ':', ' ']);
 
 /** Program tags from the literal starts of the program part. */
