@@ -143,8 +143,7 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
             startedAt,
           )
         : undefined;
-    let report = renderReport({
-      result: classified,
+    const page = {
       errors,
       intro: cfg.intro,
       header: rules.header,
@@ -154,21 +153,13 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
       date: new Date(startedAt),
       reboot: o.reboot ?? false,
       addTag: cfg.addTag,
-      sentinel,
-    });
+    };
+    let report = renderReport({ ...page, result: classified, sentinel });
     // logcheck drops an error (a missing log) when no section has a line; we never lose one.
     if (report === undefined && errors.length > 0) {
       report = renderReport({
+        ...page,
         result: { ...classified, sections: [{ category: 'system', file: undefined, lines: [] }] },
-        errors,
-        intro: cfg.intro,
-        header: rules.header,
-        footer: rules.footer,
-        subjects: { attack: cfg.attackSubject, security: cfg.securitySubject, system: cfg.eventsSubject },
-        host: o.host,
-        date: new Date(startedAt),
-        reboot: o.reboot ?? false,
-        addTag: cfg.addTag,
         forceSeverity: 'system',
       });
     }
