@@ -11,47 +11,17 @@
 // dropped. A second open port, or one with no service behind it, means the scan got through.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createLab, type Lab } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
-import { cliJson, nftBanned, run, sleep, startService, tcpConnect } from './e2e-support.js';
+import { cliJson, nftBanned, run, sleep, startService, tcpConnect, writeTrapConfig } from './e2e-support.js';
 import { requireLab } from './lab.js';
 
 /** Real services, inside the trapped range 1-1024. */
 const SERVICES = [22, 80, 443];
-
-function writeMasscanConfig(dir: string): string {
-  const path = join(dir, 'portsentinel.toml');
-  writeFileSync(
-    path,
-    `[detect]
-modes = ["trap"]
-advanced_tcp_limit = 1024
-advanced_tcp_exclude = []
-provisional_ban = "30s"
-corroborate_ports = 3
-resolve_host = false
-nflog_group = 33
-
-[respond]
-backends = ["nftables"]
-max_bans_per_minute = 0
-reconcile_interval = "0s"
-ban_duration = "1h"
-
-[store]
-path = "${join(dir, 'state.db')}"
-
-[log]
-json = true
-syslog = false
-`,
-  );
-  return path;
-}
 
 /** The lab's veth in `ns` (`vt…` in the target, `va…` in the attacker) and its MAC address. */
 function veth(ns: string, prefix: string): { name: string; mac: string } {
@@ -77,7 +47,10 @@ test('masscan vs trap mode: SYN probes recorded, scanner banned, at most one rea
     await sleep(300);
     daemon = await LabDaemon.start(
       lab.target,
-      ['--config', writeMasscanConfig(dir)],
+      [
+        '--config',
+        writeTrapConfig(dir, { modes: ['trap'], nflogGroup: 33, detect: 'advanced_tcp_exclude = []' }),
+      ],
       join(dir, 'control.sock'),
     );
 

@@ -54,6 +54,44 @@ ${options.extra ?? ''}
   return path;
 }
 
+/** A config for the packet modes (trap, stealth, advanced): provisional bans, corroboration. */
+export function writeTrapConfig(
+  dir: string,
+  options: { modes: string[]; interfaces?: string[]; nflogGroup?: number; detect?: string },
+): string {
+  const path = join(dir, 'portsentinel.toml');
+  writeFileSync(
+    path,
+    `[detect]
+modes = ${JSON.stringify(options.modes)}
+advanced_tcp_limit = 1024
+advanced_udp_limit = 1024
+tcp_ports = [31337]
+udp_ports = [31337]
+provisional_ban = "30s"
+corroborate_ports = 3
+resolve_host = false
+interfaces = ${JSON.stringify(options.interfaces ?? ['any'])}
+nflog_group = ${options.nflogGroup ?? 31}
+${options.detect ?? ''}
+
+[respond]
+backends = ["nftables"]
+max_bans_per_minute = 0
+reconcile_interval = "0s"
+ban_duration = "1h"
+
+[store]
+path = "${join(dir, 'state.db')}"
+
+[log]
+json = true
+syslog = false
+`,
+  );
+  return path;
+}
+
 export function nmap(ns: string, args: string[]): string {
   return run([
     'ip',

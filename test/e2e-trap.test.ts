@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,43 +22,12 @@ import {
   sleep,
   startService,
   tcpConnect,
+  writeTrapConfig,
 } from './e2e-support.js';
 import { requireLab } from './lab.js';
 
 /** An attacker-side address that holds a real session with the target while a forger uses it. */
 const PEER = '198.51.100.60';
-
-function writeTrapConfig(dir: string, modes: string[], interfaces = '["any"]'): string {
-  const path = join(dir, 'portsentinel.toml');
-  writeFileSync(
-    path,
-    `[detect]
-modes = ${JSON.stringify(modes)}
-advanced_tcp_limit = 1024
-advanced_udp_limit = 1024
-tcp_ports = [31337]
-udp_ports = [31337]
-provisional_ban = "30s"
-corroborate_ports = 3
-interfaces = ${interfaces}
-nflog_group = 31
-
-[respond]
-backends = ["nftables"]
-max_bans_per_minute = 0
-reconcile_interval = "0s"
-ban_duration = "1h"
-
-[store]
-path = "${join(dir, 'state.db')}"
-
-[log]
-json = true
-syslog = false
-`,
-  );
-  return path;
-}
 
 function vethOf(ns: string, prefix: string): string {
   return run(['ip', 'netns', 'exec', ns, 'ip', '-o', 'link'])
@@ -133,7 +102,11 @@ test('trap mode: nmap learns nothing, the scanner is recorded and banned, forged
     services.push(startService(lab.target, 22));
     await sleep(300);
     const socket = join(dir, 'control.sock');
-    daemon = await LabDaemon.start(lab.target, ['--config', writeTrapConfig(dir, ['trap'])], socket);
+    daemon = await LabDaemon.start(
+      lab.target,
+      ['--config', writeTrapConfig(dir, { modes: ['trap'] })],
+      socket,
+    );
 
     // A host with an established session: a forged stray packet in its name bans nobody.
     sessions.push(holdSession(lab.attacker, PEER, lab.targetV4, 22));
@@ -224,7 +197,7 @@ test('advanced mode (-atcp): a SYN scan seen by live capture is detected and blo
     const socket = join(dir, 'control.sock');
     daemon = await LabDaemon.start(
       lab.target,
-      ['--config', writeTrapConfig(dir, ['atcp', 'audp'], JSON.stringify([iface]))],
+      ['--config', writeTrapConfig(dir, { modes: ['atcp', 'audp'], interfaces: [iface] })],
       socket,
     );
     await sleep(300);
