@@ -31,7 +31,9 @@ export function defaultConfig(): Config {
       advancedUdpLimit: 1024,
       // PortSentry's defaults: ident and NetBIOS (TCP); RIP, NetBIOS and bootp broadcasts (UDP).
       advancedTcpExclude: [113, 139],
-      advancedUdpExclude: [67, 137, 138, 520],
+      // Plus the DHCP clients' ports (68, and 546 for DHCPv6): a DHCP server's reply may reach the
+      // host before any socket is bound there, and must never be taken for a probe.
+      advancedUdpExclude: [67, 68, 137, 138, 520, 546],
       // A completed handshake to a port nothing legitimate uses is already a scan (PortSentry's
       // SCAN_TRIGGER="0" default); the window matters once the threshold is raised.
       threshold: 1,
