@@ -97,6 +97,11 @@ test('trap ruleset: nmap -sS learns no open port, scanner banned at its first pr
     await sleep(400);
     assert.ok(await connects(lab.benign!, lab.targetV4, 80), 'service started later is reachable');
     assert.ok(await connects(lab.benign!, lab.targetV6, 22), 'benign over IPv6');
+    // A broadcast to a trapped port (Wake-on-LAN on udp/9) is not a probe of this host.
+    // (Six of them: the benign host holds sessions, so it is a peer that a burst would ban.)
+    const wol = `const s=require('dgram').createSocket('udp4');s.bind(()=>{s.setBroadcast(true);let n=0;const go=()=>s.send('x',9,'203.0.113.255',()=>{if(++n<6)go();else s.close()});go()})`;
+    nsExec(lab.benign!, [process.execPath, '-e', wol]);
+    await sleep(200);
     assert.doesNotMatch(nsExec(lab.target, ['nft', 'list', 'set', 'inet', 'pst', 'ban4']), /203\.0\.113\.3/);
   } finally {
     for (const s of services) s.kill('SIGKILL');

@@ -19,8 +19,11 @@ const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const CHUNK = 4 * 1024 * 1024;
-/** Refuse records larger than this: a corrupt length must not make us allocate gigabytes. */
-const MAX_RECORD = 256 * 1024;
+/**
+ * Refuse records larger than this: a corrupt length must not make us allocate gigabytes. Real
+ * captures hold up to tcpdump's 256 KiB snaplen plus block overhead, or GRO/BIG TCP packets.
+ */
+const MAX_RECORD = 4 * 1024 * 1024;
 
 export interface ReadStats {
   packets: number;

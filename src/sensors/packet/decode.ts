@@ -152,7 +152,8 @@ function decodeNflog(frame: Uint8Array, options: DecodeOptions): DecodeResult {
   let prefix: string | undefined;
   while (offset + 4 <= frame.length) {
     const length = frame[offset]! | (frame[offset + 1]! << 8);
-    const type = (frame[offset + 2]! | (frame[offset + 3]! << 8)) & 0x7fff;
+    // The two top bits are NLA_F_NESTED and NLA_F_NET_BYTEORDER, not part of the type.
+    const type = (frame[offset + 2]! | (frame[offset + 3]! << 8)) & 0x3fff;
     if (length < 4 || offset + length > frame.length) return fail('bad-nflog');
     if (type === NFULA_PREFIX) {
       const value = frame.subarray(offset + 4, offset + length);

@@ -108,6 +108,10 @@ export async function startPacketSensor(options: PacketSensorOptions): Promise<R
           tcpPorts: tcp,
           udpPorts: udp,
           provisionalBanSeconds: Math.ceil(detect.provisionalBan / 1000),
+          kernelBan: {
+            tcp: !config.respond.dryRun && config.respond.tcp !== 'alert',
+            udp: !config.respond.dryRun && config.respond.udp !== 'alert',
+          },
           evidenceRate: detect.evidenceRate,
           banSet4: NFT_SET_V4,
           banSet6: NFT_SET_V6,
@@ -122,7 +126,11 @@ export async function startPacketSensor(options: PacketSensorOptions): Promise<R
           filter: '',
           mode: 'trap',
           scope: {
-            isLocal,
+            // The input hook only sees packets delivered to this host (unicast: the rules skip
+            // broadcast and multicast), so every destination is ours, even an address added
+            // since the last refresh; `isSelf` still keeps the host's own packets out.
+            isLocal: () => true,
+            isSelf: isLocal,
             // The kernel only logs unused ports (its socket lookup decides), so no in-use check here.
             modeFor: (protocol, port) =>
               (protocol === 'tcp' ? tcpSet : udpSet).has(port) ? 'trap' : undefined,

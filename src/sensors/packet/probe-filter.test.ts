@@ -11,8 +11,10 @@ const PROC_TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->
    2: 0200A8C0:0016 0300A8C0:D431 01 00000000:00000000 00:00000000 00000000     0        0 1083 1 0 100 0 0 10 0
 garbage line`;
 
-test('parseProcNet keeps listening ports only', () => {
+test('parseProcNet keeps the ports of the sockets in the given states', () => {
   assert.deepEqual(parseProcNet(PROC_TCP, '0A'), [22, 3306]);
+  assert.deepEqual(parseProcNet(PROC_TCP, ['01', '0A']), [22, 3306]);
+  assert.deepEqual(parseProcNet(PROC_TCP, ['01']), [22]);
   assert.deepEqual(parseProcNet('', '0A'), []);
 });
 
@@ -54,6 +56,10 @@ test('packetToProbe: destination must be ours, port watched and not in use', () 
   assert.deepEqual(probe('198.51.100.2', 80, 0x14), { kind: 'ignored', why: 'not-a-probe' });
   const stealth = probe('2001:db8:51::2', 31337, 0x29);
   assert.ok(stealth.kind === 'probe' && stealth.event.mode === 'stcp' && stealth.event.technique === 'xmas');
+  // a segment of some session (PSH|ACK) is not a probe in the capture modes; a pure ACK is (nmap -sA)
+  assert.deepEqual(probe('198.51.100.2', 81, 0x18), { kind: 'ignored', why: 'not-a-probe' });
+  const ack = probe('198.51.100.2', 81, 0x10);
+  assert.ok(ack.kind === 'probe' && ack.event.technique === 'ack');
   // a service started later leaves the trap at once
   inUse.tcp.add(80);
   assert.deepEqual(probe('198.51.100.2', 80), { kind: 'ignored', why: 'port-not-watched' });

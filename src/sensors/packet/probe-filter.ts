@@ -6,7 +6,7 @@
 // We require the destination to be one of the host's addresses.
 
 import type { Mode, ProbeEvent, Protocol } from '../../core/records.js';
-import { techniqueOf } from './classify.js';
+import { TCP_ACK, techniqueOf } from './classify.js';
 import type { DecodedPacket } from './decode.js';
 
 export interface ProbeScope {
@@ -34,6 +34,13 @@ export function packetToProbe(
   if ((scope.isSelf ?? scope.isLocal)(packet.src)) return { kind: 'ignored', why: 'from-self' };
   const mode = scope.modeFor(packet.protocol, packet.dstPort);
   if (!mode) return { kind: 'ignored', why: 'port-not-watched' };
+  // Capture modes see every packet, with no connection tracking: an odd flag set that carries
+  // ACK (PSH|ACK, FIN|PSH|ACK ...) is a segment of some session (a reply that arrived before
+  // the socket table was re-read), not a scan; nmap's probes are the plain flag sets above.
+  // Trap mode never sees those: the kernel accepts established sessions before the trap.
+  if (technique === 'odd' && (packet.tcpFlags & TCP_ACK) !== 0 && (mode === 'stcp' || mode === 'atcp')) {
+    return { kind: 'ignored', why: 'not-a-probe' };
+  }
   return {
     kind: 'probe',
     event: {
@@ -95,7 +102,12 @@ export function captureFilter(watched: WatchedPorts): string {
     parts.push(`(ip6 and tcp and (${tcpPorts}))`);
   }
   if (udpPorts) parts.push(`(udp and (${udpPorts}))`);
-  return parts.length ? parts.join(' or ') : 'less 0'; // 'less 0' matches nothing
+  if (parts.length === 0) return 'less 0'; // 'less 0' matches nothing
+  // BPF cannot look past IPv4 fragmentation (nmap -f) or IPv6 extension headers: let those
+  // through and leave them to the decoder, which reassembles and walks them.
+  parts.push('(ip and ip[6:2] & 0x3fff != 0)');
+  parts.push('(ip6 and ip6[6] != 6 and ip6[6] != 17 and ip6[6] != 58)');
+  return parts.join(' or ');
 }
 
 function portExpr(

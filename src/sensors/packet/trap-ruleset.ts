@@ -38,6 +38,11 @@ export interface TrapRulesetOptions {
   udpPorts: number[];
   /** Put the source into the ban set at the first probe, for this long (seconds); 0 = only log. */
   provisionalBanSeconds: number;
+  /**
+   * Which protocols the kernel may ban on their own (default both): none in dry-run, and not a
+   * protocol whose response level is `alert` — the daemon's policy, applied in the kernel too.
+   */
+  kernelBan?: { tcp: boolean; udp: boolean };
   /** Packets from sources already banned are still logged (evidence), at most this many per second. */
   evidenceRate: number;
   /** Names of the responder's ban sets. */
@@ -74,8 +79,8 @@ export function trapRuleset(o: TrapRulesetOptions): string {
   // packets or one second, which would delay detection by up to a second.
   const logAs = (prefix: string) => `log group ${o.nflogGroup} prefix "${prefix}" queue-threshold 1`;
   const log = logAs(TRAP_PREFIX);
-  const ban = (family: 4 | 6) =>
-    o.provisionalBanSeconds > 0
+  const ban = (family: 4 | 6, proto: 'tcp' | 'udp') =>
+    o.provisionalBanSeconds > 0 && (o.kernelBan?.[proto] ?? true)
       ? ` add @${family === 4 ? o.banSet4 : o.banSet6} { ${family === 4 ? 'ip' : 'ip6'} saddr timeout ${o.provisionalBanSeconds}s }`
       : '';
   const t = `inet ${o.table}`;
@@ -118,7 +123,11 @@ export function trapRuleset(o: TrapRulesetOptions): string {
     `add rule ${t} trap_input ct state established,related accept`,
     `add rule ${t} trap_input ip saddr @trap_allow4 accept`,
     `add rule ${t} trap_input ip6 saddr @trap_allow6 accept`,
-    `add rule ${t} trap_input meta l4proto { tcp, udp } socket transparent 0 accept`,
+    // Broadcast and multicast are never probes of this host (Wake-on-LAN, NTP broadcast,
+    // rwho...): a neighbour sending them must not be banned.
+    `add rule ${t} trap_input meta pkttype != host accept`,
+    // Any socket that owns the destination (transparent proxies' sockets too) is a real service.
+    `add rule ${t} trap_input meta l4proto { tcp, udp } socket transparent { 0, 1 } accept`,
     // RSTs and SYN+ACKs are replies, never probes; a forged one must not ban anybody.
     `add rule ${t} trap_input tcp flags & (rst) == rst accept`,
     `add rule ${t} trap_input tcp flags & (syn | ack) == syn | ack accept`,
@@ -131,15 +140,15 @@ export function trapRuleset(o: TrapRulesetOptions): string {
         const match = `${proto} dport @trap_${proto} ${ip} saddr @trap_peers${family}`;
         const meter = `update @trap_peerhits${family} { ${ip} saddr timeout 1m limit rate over ${PEER_TRAP_RATE} burst ${PEER_TRAP_BURST} packets }`;
         return [
-          `add rule ${t} trap_input ${match} ${meter} ${log}${ban(family)} drop`,
+          `add rule ${t} trap_input ${match} ${meter} ${log}${ban(family, proto)} drop`,
           `add rule ${t} trap_input ${match} ${logAs(PEER_PREFIX)} drop`,
         ];
       }),
     ),
-    `add rule ${t} trap_input meta nfproto ipv4 tcp dport @trap_tcp ${log}${ban(4)} drop`,
-    `add rule ${t} trap_input meta nfproto ipv6 tcp dport @trap_tcp ${log}${ban(6)} drop`,
-    `add rule ${t} trap_input meta nfproto ipv4 udp dport @trap_udp ${log}${ban(4)} drop`,
-    `add rule ${t} trap_input meta nfproto ipv6 udp dport @trap_udp ${log}${ban(6)} drop`,
+    `add rule ${t} trap_input meta nfproto ipv4 tcp dport @trap_tcp ${log}${ban(4, 'tcp')} drop`,
+    `add rule ${t} trap_input meta nfproto ipv6 tcp dport @trap_tcp ${log}${ban(6, 'tcp')} drop`,
+    `add rule ${t} trap_input meta nfproto ipv4 udp dport @trap_udp ${log}${ban(4, 'udp')} drop`,
+    `add rule ${t} trap_input meta nfproto ipv6 udp dport @trap_udp ${log}${ban(6, 'udp')} drop`,
   ];
   return `${lines.filter(Boolean).join('\n')}\n`;
 }
