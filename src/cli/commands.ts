@@ -13,7 +13,8 @@ import { parseDuration } from '../core/duration.js';
 import { SentinelError } from '../core/errors.js';
 import { ALL_MODES, type Mode } from '../core/records.js';
 import { EXIT_CONFIG, runForeground } from '../daemon/daemon.js';
-import { Enforcer, manualBan } from '../daemon/enforcer.js';
+import { Enforcer, manualBan, refuseNeverBlock } from '../daemon/enforcer.js';
+import { buildHostNeverBlock } from '../daemon/never-block.js';
 import { runLogcheckCli, runTestRulesCli } from '../logcheck/cli.js';
 import { createResponders } from '../responders/registry.js';
 import { makeRunner } from '../responders/spawn.js';
@@ -245,10 +246,18 @@ async function withOfflineEnforcer<T>(
 const block: Command = {
   name: 'block',
   summary: 'ban an address now',
-  usage: 'portsentinel block IP [--for DURATION] [--reason TEXT] [--json] [options]',
-  options: { ...COMMON_OPTIONS, ...JSON_OPTION, for: { type: 'string' }, reason: { type: 'string' } },
+  usage: 'portsentinel block IP [--for DURATION] [--reason TEXT] [--force] [--json] [options]',
+  options: {
+    ...COMMON_OPTIONS,
+    ...JSON_OPTION,
+    for: { type: 'string' },
+    reason: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   help: `      --for D         ban length (e.g. 1h); 0 or absent = permanent
       --reason TEXT   recorded with the ban (default "manual")
+      --force         block even an address in the never-block set (loopback, this host,
+                      its gateways and resolvers, the ignore list); refused otherwise
 ${COMMON_HELP}
 ${JSON_HELP}
 Goes through the running daemon; without one, writes the store and applies the backends directly.`,
@@ -257,18 +266,26 @@ Goes through the running daemon; without one, writes the store and applies the b
     const address = addressArg(text as string);
     const forMs = durationArg(str(p, 'for'), '--for') ?? null;
     const reason = str(p, 'reason') ?? 'manual';
+    const force = flag(p, 'force');
     const config = commandConfig(p);
-    let ban = (await askDaemon(config, { op: 'block', address, for: forMs, reason })) as
-      | BanRecord
-      | undefined;
+    let ban = (await askDaemon(config, {
+      op: 'block',
+      address,
+      for: forMs,
+      reason,
+      ...(force ? { force } : {}),
+    })) as BanRecord | undefined;
     let via = 'daemon';
     if (!ban) {
       via = 'offline';
+      // The daemon refuses never-block addresses; without one, the same set is built here.
+      if (!force) refuseNeverBlock(address, (await buildHostNeverBlock(config)).set, false);
       ban = await withOfflineEnforcer(p, io, async (enforcer) => {
         const now = Date.now();
         const store = enforcer.store;
-        if (store.activeBan(address)) await enforcer.release(address, now, 'replaced', 'released');
-        const { record } = await enforcer.ban(manualBan(address, now, forMs, reason), 'block');
+        const active = store.activeBan(address);
+        if (active) await enforcer.release(address, now, 'replaced', 'released', active.id);
+        const { record } = await enforcer.ban(manualBan(address, now, forMs, reason), 'block', 'replaced');
         return store.activeBan(address) ?? record;
       });
     }

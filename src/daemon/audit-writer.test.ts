@@ -13,7 +13,7 @@ const probe = (i: number): ProbeEvent => ({
   mode: 'trap',
   sensor: 'test',
 });
-const skip = (e: ProbeEvent, why: 'rate-limited' | 'alert-only'): Decision => ({
+const skip = (e: ProbeEvent, why: 'rate-limited' | 'alert-only' | 'allow-listed'): Decision => ({
   kind: 'skip',
   at: e.at,
   source: e.source,
@@ -35,5 +35,22 @@ test('rows are written once per turn in one transaction; routine rows within a b
   assert.ok(kept >= 10 && kept <= 20, `kept ${kept}`);
   assert.equal(store.explain(probe(101).source).decisions.length, 1);
   assert.equal(store.explain(probe(101).source).probes.length, 1);
+  store.close();
+});
+
+test('allow-listed and alert-only rows have their own budget; the excess is counted apart', async () => {
+  const store = Store.open(':memory:');
+  const writer = new AuditWriter(store, (m) => assert.fail(m), 10, 5);
+  for (let i = 0; i < 50; i++)
+    writer.add(probe(i), skip(probe(i), i % 2 === 0 ? 'alert-only' : 'allow-listed'));
+  // A routine row still goes through its own (unspent) budget.
+  writer.add(probe(60), skip(probe(60), 'rate-limited'));
+  await new Promise((r) => setImmediate(r));
+  const counters = store.counters();
+  const kept = 50 - (counters['audit-alert-rows-not-stored'] ?? 0);
+  // One wall-clock second boundary may fall inside the loop: at most two budgets' worth.
+  assert.ok(kept >= 5 && kept <= 10, `kept ${kept}`);
+  assert.equal(counters['audit-rows-not-stored'] ?? 0, 0);
+  assert.equal(store.explain(probe(60).source).decisions.length, 1);
   store.close();
 });

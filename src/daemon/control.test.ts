@@ -35,6 +35,21 @@ describe('control socket', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test('block carries `force` only when it is literally true', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ps-ctl-'));
+    const path = join(dir, 'control.sock');
+    const server = await startControlServer(path, async (req) => (req.op === 'block' ? req : null));
+    try {
+      const forced = await controlRequest(path, { op: 'block', address: '192.0.2.1', force: true });
+      assert.deepEqual(forced, { op: 'block', address: '192.0.2.1', force: true });
+      const plain = await controlRequest(path, { op: 'block', address: '192.0.2.1' });
+      assert.deepEqual(plain, { op: 'block', address: '192.0.2.1' });
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('rejects malformed and unknown requests without closing the connection', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ps-ctl-'));
     const path = join(dir, 'control.sock');

@@ -1,7 +1,7 @@
 // The control socket: a unix stream socket only root can reach (socket 0600 inside a 0700
 // directory) that speaks newline-delimited JSON. One request per line, one response per line:
 //   → {"op":"status"} | {"op":"ping"} | {"op":"reload"}
-//     {"op":"block","address":"192.0.2.7","for":3600000} | {"op":"unblock","address":"192.0.2.7"}
+//     {"op":"block","address":"192.0.2.7","for":3600000[,"force":true]} | {"op":"unblock","address":"192.0.2.7"}
 //   ← {"ok":true,"result":...} | {"ok":false,"error":{"code":"E_...","message":"..."}}
 // The CLI sends changes here when a daemon runs, so the daemon stays the only writer of bans.
 
@@ -14,7 +14,14 @@ export type ControlRequest =
   | { op: 'ping' }
   | { op: 'status' }
   | { op: 'reload' }
-  | { op: 'block'; address: string; for?: number | null; reason?: string }
+  | {
+      op: 'block';
+      address: string;
+      for?: number | null;
+      reason?: string;
+      /** Block even an address in the never-block set (refused otherwise). */
+      force?: boolean;
+    }
   | { op: 'unblock'; address: string; reason?: string };
 
 export type ControlResponse =
@@ -48,6 +55,7 @@ function parseRequest(line: string): ControlRequest {
         r.op === 'block' ? { op: 'block', address: r.address } : { op: 'unblock', address: r.address };
       if (typeof r.reason === 'string') req.reason = r.reason;
       if (req.op === 'block' && (typeof r.for === 'number' || r.for === null)) req.for = r.for;
+      if (req.op === 'block' && r.force === true) req.force = true;
       return req;
     }
     default:

@@ -23,7 +23,7 @@ import { Store } from '../store/store.js';
 import type { BanRecord } from '../store/types.js';
 import { AuditWriter } from './audit-writer.js';
 import { type ControlRequest, type ControlServer, startControlServer } from './control.js';
-import { Enforcer, manualBan } from './enforcer.js';
+import { Enforcer, manualBan, refuseNeverBlock } from './enforcer.js';
 import { buildHostNeverBlock } from './never-block.js';
 import { createOutput, type Output } from './output.js';
 import { type RunningSensor, startSensors } from './sensors.js';
@@ -85,6 +85,16 @@ export class Daemon {
   private responderNotes: string[] = [];
   /** Serialises reload/reconcile/expiry so they never interleave with each other. */
   private maintenance: Promise<unknown> = Promise.resolve();
+  /** An expiry job is queued or running: a slow backend must not make every tick queue another. */
+  private expiryPending = false;
+  /**
+   * A Logcheck run is in progress. On the daemon, not in scheduleLogcheck: a reload (SIGHUP)
+   * reschedules, and a flag local to the old schedule would let a second run start beside a
+   * slow first one.
+   */
+  private logcheckRunning = false;
+  /** Probes whose decisions could not be handled (a store error): logged and counted, never a crash. */
+  private probeErrors = 0;
 
   private constructor(
     private config: Config,
@@ -127,8 +137,9 @@ export class Daemon {
       problem: (message) => this.output.warn(message),
     });
     this.detector = await this.makeDetector(config);
-    // Reconcile before the traps open: bans from the last run are in force (or released) first.
-    await this.enforcer.reconcile(Date.now());
+    // Reconcile before the traps open: bans from the last run are in force (or released) first;
+    // bans of addresses now in the never-block set are released.
+    await this.enforcer.reconcile(Date.now(), this.neverBlock);
     this.restoreDetectorBans();
     await this.openSensors(config);
     this.control = await startControlServer(config.control.socket, (req) => this.handle(req));
@@ -219,10 +230,9 @@ export class Daemon {
     this.logcheckTimer = undefined;
     const every = this.config.logcheck.interval;
     if (every <= 0) return;
-    let running = false;
     this.logcheckTimer = setInterval(() => {
-      if (running || this.stopping) return; // a slow mail server must not stack runs up
-      running = true;
+      if (this.logcheckRunning || this.stopping) return; // a slow mail server must not stack runs up
+      this.logcheckRunning = true;
       runLogcheck({ config: this.config.logcheck, store: this.store, host: hostname(), bundledRules: true })
         .then(
           (r) =>
@@ -230,7 +240,7 @@ export class Daemon {
           (err) => this.output.warn(`logcheck: ${errorMessage(err)}`),
         )
         .finally(() => {
-          running = false;
+          this.logcheckRunning = false;
         });
     }, every);
     this.logcheckTimer.unref();
@@ -241,9 +251,20 @@ export class Daemon {
     this.reconcileTimer = undefined;
     const every = this.config.respond.reconcileInterval;
     if (every > 0) {
-      this.reconcileTimer = setInterval(() => this.serial(() => this.enforcer.reconcile(Date.now())), every);
+      this.reconcileTimer = setInterval(() => this.serial(() => this.reconcileNow()), every);
       this.reconcileTimer.unref();
     }
+  }
+
+  /** Reconciles the backends (never-block addresses released) and drops released bans from the detector. */
+  private async reconcileNow(): Promise<void> {
+    const released = await this.enforcer.reconcile(Date.now(), this.neverBlock);
+    this.forgetReleased(released);
+  }
+
+  /** The detector forgets released bans, unless a newer ban for the address is active already. */
+  private forgetReleased(addresses: readonly string[]): void {
+    for (const address of addresses) if (!this.store.activeBan(address)) this.detector.forgetBan(address);
   }
 
   private serial<T>(job: () => Promise<T>): Promise<T> {
@@ -264,7 +285,14 @@ export class Daemon {
       return;
     }
     decisions.forEach((decision, i) => {
-      this.onDecision(decision, event, i === 0);
+      // A store error (disk full, locked database) must not crash a daemon whose sensors call
+      // this from an event handler: log it, count it, keep going with the next probe.
+      try {
+        this.onDecision(decision, event, i === 0);
+      } catch (err) {
+        this.probeErrors++;
+        this.output.error(`probe from ${event.source}: ${errorMessage(err)}`);
+      }
     });
   }
 
@@ -291,27 +319,30 @@ export class Daemon {
         mode: decision.trigger.mode,
       };
       // An escalation (a provisional ban confirmed, a ban renewed): the new record supersedes
-      // the old one, so the store keeps one active ban per address.
-      if (this.store.activeBan(decision.source)) {
-        this.store.releaseBan(decision.source, decision.at, 'superseded', 'released');
-      }
-      // The enforcement starts synchronously (insertBan, first backend call) inside ban().
+      // the old one in the same transaction, so the store keeps one active ban per address.
+      // The enforcement starts synchronously (insertBan, first backend call) inside ban(); a
+      // store error there arrives in .catch below.
       this.enforcer
-        .ban(ban, level)
+        .ban(ban, level, 'superseded')
         .then(({ record, outcomes }) => {
           const backends = Object.fromEntries(
             outcomes.map((o) => [o.backend, o.ok ? 'ok' : `error: ${o.error}`]),
           );
           this.output.probe(decision.trigger, decision, { ...record, backends });
         })
-        .catch((err) => this.output.error(`ban ${decision.source}: ${errorMessage(err)}`));
+        .catch((err) => {
+          // The ban was not recorded (so not enforced): the detector must not believe the
+          // address is banned, or it would skip it as 'already-blocked' until the ban "expires".
+          this.detector.forgetBan(decision.source);
+          this.output.error(`ban ${decision.source}: ${errorMessage(err)}`);
+        });
       return;
     }
     if (decision.kind === 'release') {
       this.serial(async () => {
         const active = this.store.activeBan(decision.source);
         if (active && active.until !== null && active.until <= Date.now()) {
-          await this.enforcer.release(decision.source, decision.at, decision.reason, 'expired');
+          await this.enforcer.release(decision.source, decision.at, decision.reason, 'expired', active.id);
         }
       });
       return;
@@ -329,8 +360,15 @@ export class Daemon {
     } catch (err) {
       this.output.warn(`tick: ${errorMessage(err)}`);
     }
+    // One expiry job at a time: with a slow backend, a job per tick would pile up behind it.
+    if (this.expiryPending) return;
+    this.expiryPending = true;
     this.serial(async () => {
-      for (const address of await this.enforcer.expire(Date.now())) this.detector.forgetBan(address);
+      try {
+        this.forgetReleased(await this.enforcer.expire(Date.now()));
+      } finally {
+        this.expiryPending = false;
+      }
     });
   }
 
@@ -345,7 +383,7 @@ export class Daemon {
       case 'reload':
         return this.reload();
       case 'block':
-        return this.block(req.address, req.for ?? null, req.reason);
+        return this.block(req.address, req.for ?? null, req.reason, req.force === true);
       case 'unblock':
         return this.unblock(req.address, req.reason);
     }
@@ -366,6 +404,7 @@ export class Daemon {
         backends: this.enforcer.backends.map((r) => r.name),
         sensors: this.sensors.map((s) => ({ summary: s.summary, counters: s.counters?.() ?? {} })),
         detector: this.detector.stats(),
+        probeErrors: this.probeErrors,
         output: this.output.stats(),
       },
       ...this.store.status(now),
@@ -373,13 +412,22 @@ export class Daemon {
     };
   }
 
-  async block(addressText: string, forMs: number | null, reason = 'manual'): Promise<BanRecord> {
+  /** A manual ban. An address in the never-block set is refused unless `force`. */
+  async block(
+    addressText: string,
+    forMs: number | null,
+    reason = 'manual',
+    force = false,
+  ): Promise<BanRecord> {
     const address = canonicalIp(addressText);
     if (!address) throw new SentinelError('E_ADDRESS', `not an IP address: ${addressText}`);
+    refuseNeverBlock(address, this.neverBlock, force);
     return this.serial(async () => {
       const now = Date.now();
-      if (this.store.activeBan(address)) await this.enforcer.release(address, now, 'replaced', 'released');
-      const { record } = await this.enforcer.ban(manualBan(address, now, forMs, reason), 'block');
+      const active = this.store.activeBan(address);
+      if (active) await this.enforcer.release(address, now, 'replaced', 'released', active.id);
+      // 'replaced' also covers a detector ban made while the old one was being lifted.
+      const { record } = await this.enforcer.ban(manualBan(address, now, forMs, reason), 'block', 'replaced');
       this.detector.restoreBan(address, record.until, record.offence);
       return this.store.activeBan(address) ?? record;
     });
@@ -392,7 +440,7 @@ export class Daemon {
       const active = this.store.activeBan(address);
       this.detector.forgetBan(address);
       if (!active) return { address, released: false };
-      await this.enforcer.release(address, Date.now(), reason, 'released');
+      await this.enforcer.release(address, Date.now(), reason, 'released', active.id);
       return { address, released: true };
     });
   }
@@ -408,25 +456,53 @@ export class Daemon {
       // The store and the control socket stay where they are for the life of the process.
       config.store.path = this.config.store.path;
       config.control.socket = this.config.control.socket;
-      const { responders, notes } = await this.makeResponders(config);
-      const old = this.enforcer.backends;
-      await Promise.allSettled(this.sensors.map((s) => s.close()));
-      this.sensors = [];
-      this.config = config;
-      this.responderNotes = notes;
-      this.enforcer.replace(responders, config.respond);
-      await Promise.allSettled(old.map((r) => r.close()));
-      this.output.close();
-      this.output = createOutput(config, this.options);
-      this.detector = await this.makeDetector(config);
-      await this.enforcer.reconcile(Date.now());
-      this.restoreDetectorBans();
-      await this.openSensors(config);
-      this.scheduleReconcile();
-      this.scheduleLogcheck();
+      const previous = this.config;
+      let made: { responders: Responder[]; notes: string[] };
+      try {
+        made = await this.makeResponders(config);
+      } catch (err) {
+        // Nothing has changed yet: the daemon keeps running as it was.
+        const message = `reload failed, keeping the running configuration: ${errorMessage(err)}`;
+        this.output.error(message);
+        return { reloaded: false, problems: [{ path: '', code: 'reload-failed', message }] };
+      }
+      try {
+        await this.switchTo(config, made);
+      } catch (err) {
+        // The old sensors are closed by now: a daemon left without any would detect nothing.
+        // Go back to the configuration that worked and reopen its sensors.
+        const message = `reload failed, back to the running configuration: ${errorMessage(err)}`;
+        this.output.error(message);
+        try {
+          await this.switchTo(previous, await this.makeResponders(previous));
+        } catch (err2) {
+          this.output.error(`cannot restore the previous configuration: ${errorMessage(err2)}`);
+        }
+        return { reloaded: false, problems: [{ path: '', code: 'reload-failed', message }] };
+      }
       this.output.info(`configuration reloaded from ${config.origin.path}`);
       return { reloaded: true, problems: [] };
     });
+  }
+
+  /** Closes the sensors and responders, then runs with `config`: new responders, detector, sensors. */
+  private async switchTo(config: Config, made: { responders: Responder[]; notes: string[] }): Promise<void> {
+    const { responders, notes } = made;
+    const old = this.enforcer.backends;
+    await Promise.allSettled(this.sensors.map((s) => s.close()));
+    this.sensors = [];
+    this.config = config;
+    this.responderNotes = notes;
+    this.enforcer.replace(responders, config.respond);
+    await Promise.allSettled(old.map((r) => r.close()));
+    this.output.close();
+    this.output = createOutput(config, this.options);
+    this.detector = await this.makeDetector(config);
+    await this.enforcer.reconcile(Date.now(), this.neverBlock);
+    this.restoreDetectorBans();
+    this.scheduleReconcile();
+    this.scheduleLogcheck();
+    await this.openSensors(config);
   }
 
   /** Closes sensors, the control socket, responders and the store. Bans stay in the kernel. */

@@ -5,8 +5,8 @@
 // daemon runs, so both paths behave the same.
 
 import type { RespondConfig, ResponseLevel } from '../config/types.js';
-import { ipFamily } from '../core/address.js';
-import { errorMessage } from '../core/errors.js';
+import { type CidrSet, ipFamily } from '../core/address.js';
+import { errorMessage, SentinelError } from '../core/errors.js';
 import type { Protocol } from '../core/records.js';
 import type { BanTarget, ReconcileReport, Responder } from '../responders/contract.js';
 import { orderFor } from '../responders/registry.js';
@@ -63,12 +63,24 @@ export class Enforcer {
     return orderFor(level, this.respond.commandFirst, this.responders);
   }
 
-  /** Writes the ban record, then applies it in every backend its level asks for. */
+  /**
+   * Writes the ban record, then applies it in every backend its level asks for. `supersede`
+   * (an escalation: a provisional ban confirmed, a ban renewed) ends the address's active ban
+   * with that reason in the SAME transaction as the insert: with two commits, a `kill -9`
+   * between them would leave the address with no ban at all. The old ban's firewall entry is
+   * not lifted: the new ban takes its place there.
+   */
   async ban(
     ban: NewBan,
     level: ResponseLevel = 'block',
+    supersede?: string,
   ): Promise<{ record: BanRecord; outcomes: BackendOutcome[] }> {
-    const record = this.store.insertBan(ban);
+    const record = this.store.transaction(() => {
+      const old = supersede === undefined ? undefined : this.store.activeBan(ban.address);
+      if (old && supersede !== undefined)
+        this.store.releaseBanById(old.id, ban.createdAt, supersede, 'released');
+      return this.store.insertBan(ban);
+    });
     const outcomes = await this.applyRecord(record, level);
     return { record, outcomes };
   }
@@ -99,12 +111,20 @@ export class Enforcer {
     return outcomes;
   }
 
-  /** Lifts a ban in every backend, then marks it released/expired in the store. */
+  /**
+   * Lifts a ban in every backend, then marks it released/expired in the store. The ban ended
+   * in the store is the one active when the release STARTED (`banId`, or the address's active
+   * ban now): while the backends are awaited, a new ban for the same address may be inserted
+   * (a provisional ban expires as the scanner's next probe bans it again), and that one must
+   * stay active. If such a newer ban exists afterwards, it is applied again, since lifting the
+   * address in the backends may have removed its entry too.
+   */
   async release(
     address: string,
     at: number,
     reason: string,
     state: Exclude<BanState, 'active'>,
+    banId: number | undefined = this.store.activeBan(address)?.id,
   ): Promise<BackendOutcome[]> {
     const outcomes: BackendOutcome[] = [];
     for (const responder of this.responders) {
@@ -119,8 +139,10 @@ export class Enforcer {
         outcomes.push({ backend: responder.name, ok: false, error: errorMessage(err) });
       }
     }
-    this.store.releaseBan(address, at, reason, state);
+    if (banId !== undefined) this.store.releaseBanById(banId, at, reason, state);
     this.events.released(address, reason, outcomes);
+    const newer = this.store.activeBan(address);
+    if (newer && newer.id !== banId) await this.applyRecord(newer, this.levelOf(newer.protocol));
     return outcomes;
   }
 
@@ -128,7 +150,25 @@ export class Enforcer {
   async expire(now: number): Promise<string[]> {
     const done: string[] = [];
     for (const ban of this.store.expiredActive(now)) {
-      await this.release(ban.address, now, 'expired', 'expired');
+      await this.release(ban.address, now, 'expired', 'expired', ban.id);
+      done.push(ban.address);
+    }
+    return done;
+  }
+
+  /**
+   * Releases active bans of addresses that are now in the never-block set (an address added to
+   * the ignore list, or a new gateway, after it was banned): the set always wins over a ban.
+   * Returns the released addresses.
+   */
+  async releaseNeverBlocked(now: number, neverBlock: CidrSet): Promise<string[]> {
+    const done: string[] = [];
+    for (const ban of this.store.activeBans()) {
+      const label = neverBlock.match(ban.address);
+      if (label === undefined) continue;
+      const why = `never-block (${label || 'never-block list'})`;
+      this.events.problem(`releasing the ban of ${ban.address}: the address is now in the ${why} set`);
+      await this.release(ban.address, now, why, 'released', ban.id);
       done.push(ban.address);
     }
     return done;
@@ -139,12 +179,13 @@ export class Enforcer {
    * each backend re-applies what it misses and removes what nobody owns (a flushed table is
    * rebuilt the same way). Bans whose level is `command` only are not firewall entries.
    */
-  async reconcile(now: number): Promise<void> {
-    await this.expire(now);
+  async reconcile(now: number, neverBlock?: CidrSet): Promise<string[]> {
+    const released = await this.expire(now);
+    if (neverBlock) released.push(...(await this.releaseNeverBlocked(now, neverBlock)));
     const active = this.store.activeBans();
     const firewall = active.filter((b) => this.levelOf(b.protocol) === 'block').map(targetOf);
-    for (const responder of this.responders) {
-      if (responder.name === 'command') continue;
+    const firewalls = this.responders.filter((r) => r.name !== 'command');
+    for (const responder of firewalls) {
       try {
         const report = await responder.reconcile(firewall);
         this.events.reconciled(responder.name, report);
@@ -152,6 +193,28 @@ export class Enforcer {
         this.events.problem(`reconcile ${responder.name}: ${errorMessage(err)}`);
       }
     }
+    // A ban inserted and applied while the backends reconciled (the hot path does not wait for
+    // maintenance) was not in `firewall`, so a backend may just have removed it as an orphan:
+    // apply every such ban again (blocking is idempotent in every backend).
+    const known = new Set(active.map((b) => b.id));
+    const added = this.store
+      .activeBans()
+      .filter((b) => !known.has(b.id) && this.levelOf(b.protocol) === 'block')
+      .map(targetOf);
+    if (added.length > 0) {
+      for (const responder of firewalls) {
+        try {
+          const results = await responder.block(added);
+          for (const r of results) {
+            if (!r.ok)
+              this.events.problem(`reconcile ${responder.name}: re-applying ${r.address}: ${r.error}`);
+          }
+        } catch (err) {
+          this.events.problem(`reconcile ${responder.name}: re-applying new bans: ${errorMessage(err)}`);
+        }
+      }
+    }
+    return released;
   }
 }
 
@@ -169,4 +232,18 @@ export function manualBan(address: string, now: number, forMs: number | null, re
     offence: 1,
     evidence: null,
   };
+}
+
+/**
+ * Refuses a manual ban of an address in the never-block set (loopback, this host, its gateways
+ * and resolvers, the ignore list): `portsentinel block 127.0.0.1` or the gateway would cut the
+ * host off. `force` overrides it, on the operator's word.
+ */
+export function refuseNeverBlock(address: string, neverBlock: CidrSet, force: boolean): void {
+  const label = neverBlock.match(address);
+  if (label === undefined || force) return;
+  throw new SentinelError(
+    'E_ADDRESS',
+    `refusing to block ${address}: it is in the never-block set (${label || 'never-block list'}); use --force to block it anyway`,
+  );
 }

@@ -10,7 +10,7 @@ import { ReverseDns } from '../reporters/dns.js';
 import type { ReconcileReport } from '../responders/contract.js';
 import { appendBlocked, appendHistory, blockedFileFor, removeBlocked } from '../store/legacy-files.js';
 import type { BanRecord } from '../store/types.js';
-import { isRoutine } from './audit-writer.js';
+import { isAlert, isRoutine } from './audit-writer.js';
 import type { DaemonOptions } from './daemon.js';
 import type { BackendOutcome } from './enforcer.js';
 import { createSyslogSink, type SyslogSink } from './syslog-sink.js';
@@ -37,7 +37,9 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
   const writeErr = options.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
   const json = config.log.json;
   const routineBudget = perSecond(ROUTINE_PROBE_LINES_PER_SECOND);
+  const alertBudget = perSecond(ALERT_PROBE_LINES_PER_SECOND);
   let suppressedProbeLines = 0;
+  let suppressedAlertLines = 0;
   const emit = (event: string, fields: Record<string, unknown>) => {
     if (json) write(JSON.stringify({ at: new Date().toISOString(), event, ...fields }));
   };
@@ -73,6 +75,15 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
       if (isRoutine(decision) && !routineBudget.take()) {
         suppressedProbeLines++;
         syslog?.probe(event, decision, ban);
+        return;
+      }
+      // Allow-listed and alert-only probes are worth a line each, but a flood of them (spoofed
+      // from a gateway's address, say) must not be a line per packet either. The syslog sink
+      // and the PortSentry history file keep their own behaviour.
+      if (isAlert(decision) && !alertBudget.take()) {
+        suppressedAlertLines++;
+        syslog?.probe(event, decision, ban);
+        legacy.probe(event, decision, ban);
         return;
       }
       emit('probe', {
@@ -127,6 +138,7 @@ export function createOutput(config: Config, options: DaemonOptions): Output {
       ...(syslog?.stats() ?? {}),
       ...(dns ? { dnsLookups: dns.counters.lookups } : {}),
       suppressedProbeLines,
+      suppressedAlertLines,
     }),
     close() {
       syslog?.close();
@@ -177,3 +189,5 @@ function legacyMirror(config: Config, onError: (message: string) => void) {
 
 /** JSON lines per second for probes that change nothing; the rest are counted. */
 const ROUTINE_PROBE_LINES_PER_SECOND = 50;
+/** JSON lines per second for allow-listed and alert-only probes; the rest are counted. */
+const ALERT_PROBE_LINES_PER_SECOND = 200;

@@ -403,6 +403,32 @@ describe('provisional bans of unverified sources', () => {
     ]);
   });
 
+  test('forged probes using up the provisional cap do not stop a real scanner being banned', () => {
+    const det = new Detector({ ...opts, maxBansPerMinute: 2 });
+    // Three forged sources, one probe each: two provisional bans, then the provisional cap is spent.
+    const forged = ['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((source, i) => syn(i, 80, { source }));
+    assert.deepEqual(run(det, forged), ['block:30000', 'block:30000', 'skip:rate-limited']);
+    // A completed handshake (and a corroborated source) still gets the full ban: its own bucket.
+    assert.deepEqual(run(det, [probe(10, B, 22, 'tcp', 'connect')]), ['block:3600000']);
+    assert.deepEqual(run(det, [syn(11, 1, { source: '192.0.2.1' }), syn(12, 2, { source: '192.0.2.1' })]), [
+      'skip:already-blocked',
+      'block:3600000',
+    ]);
+  });
+
+  test('a restored provisional ban (stored offence 0) stays provisional and can still be upgraded', () => {
+    const det = new Detector(opts);
+    det.restoreBan(A, 30_000, 0);
+    assert.deepEqual(det.activeBan(A), { until: 30_000, offence: 0, provisional: true });
+    assert.deepEqual(run(det, [syn(0, 1), syn(1, 2), syn(2, 3)]), [
+      'skip:already-blocked',
+      'skip:already-blocked',
+      'block:3600000',
+    ]);
+    det.restoreBan(B, null, 2);
+    assert.deepEqual(det.activeBan(B), { until: null, offence: 2 });
+  });
+
   test('provisional 0 keeps unverified sources alert-only until corroborated', () => {
     const det = new Detector(options({ provisionalBan: 0, corroboratePorts: 2 }));
     assert.deepEqual(run(det, [syn(0, 1), syn(1, 2)]), ['skip:alert-only', 'block:3600000']);

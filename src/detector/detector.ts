@@ -53,6 +53,12 @@ export class Detector {
   private readonly sources: SourceTable;
   private readonly bans = new BanTable();
   private readonly banBucket: TokenBucket;
+  /**
+   * Provisional bans have their own bucket (same rate): they come from unverified, possibly
+   * forged probes, and sharing one bucket would let a forged flood use up the cap so that real
+   * (corroborated) scanners were never banned.
+   */
+  private readonly provisionalBucket: TokenBucket;
   private readonly summaryBucket: TokenBucket;
   private readonly quietAfter: number;
   private readonly maxBurst: number;
@@ -69,6 +75,7 @@ export class Detector {
       Math.max(1, options.maxPortsPerSource ?? DETECTOR_DEFAULTS.maxPortsPerSource),
     );
     this.banBucket = new TokenBucket(options.maxBansPerMinute);
+    this.provisionalBucket = new TokenBucket(options.maxBansPerMinute);
     this.summaryBucket = new TokenBucket(
       options.maxSummariesPerMinute ?? DETECTOR_DEFAULTS.maxSummariesPerMinute,
     );
@@ -125,7 +132,7 @@ export class Detector {
     if (!corroborated) {
       const provisional = this.options.provisionalBan ?? 0;
       if (provisional > 0 && !e.peer) {
-        if (!this.banBucket.take(at)) {
+        if (!this.provisionalBucket.take(at)) {
           this.counters.rateLimited++;
           table.raiseOutcome(slot, 2);
           return [skip(e, 'rate-limited', `more than ${this.options.maxBansPerMinute} new bans per minute`)];
@@ -209,9 +216,14 @@ export class Detector {
     return { decisions, summaries };
   }
 
-  /** Re-installs a ban known to the store (daemon start, manual block). */
+  /**
+   * Re-installs a ban known to the store (daemon start, reload, manual block). A stored offence
+   * of 0 is a provisional ban (see blockDecision): it stays provisional, so that corroboration
+   * still upgrades it to the full ban after a restart.
+   */
   restoreBan(address: string, until: number | null, offence: number): void {
-    this.bans.set(canonicalIp(address) ?? address, { until, offence: Math.max(1, offence) });
+    const ban: Ban = offence <= 0 ? { until, offence: 0, provisional: true } : { until, offence };
+    this.bans.set(canonicalIp(address) ?? address, ban);
   }
 
   /** Drops a ban the detector believed in (manual unblock, or the block failed everywhere). */

@@ -45,16 +45,20 @@ export async function startUdpTraps(options: TrapOptions): Promise<Traps> {
           options.onError?.(err as Error);
         }
       });
-      socket.once('error', (err) => {
+      // Kept by reference: `off` must remove this very function. (Removing `reject` removed
+      // nothing, so the first runtime error closed the bound socket and the trap went silent.)
+      const onBindError = (err: Error) => {
         try {
           socket.close();
         } catch {
           // never bound: nothing to release
         }
         reject(err);
-      });
+      };
+      socket.once('error', onBindError);
       socket.bind({ port, address, exclusive: true }, () => {
-        socket.off('error', reject);
+        socket.off('error', onBindError);
+        // Once bound, errors are reported and the trap stays open.
         socket.on('error', (err) => options.onError?.(err));
         resolve({ close: () => new Promise<void>((done) => socket.close(() => done())) });
       });

@@ -230,6 +230,21 @@ describe('bans', () => {
     s.close();
   });
 
+  test('releaseBanById ends that ban only, never a newer one for the same address', () => {
+    const s = Store.open(':memory:');
+    const a = s.insertBan(newBan('192.0.2.1', { offence: 0 }));
+    // While A's release waits for the firewall, A is superseded by B (same address).
+    s.releaseBan('192.0.2.1', T0 + 1, 'superseded');
+    const b = s.insertBan(newBan('192.0.2.1', { createdAt: T0 + 1 }));
+    assert.equal(s.releaseBanById(a.id, T0 + 2, 'expired', 'expired'), undefined, 'A already ended');
+    assert.equal(s.activeBan('192.0.2.1')?.id, b.id, 'B stays active');
+    const ended = s.releaseBanById(b.id, T0 + 3, 'manual');
+    assert.equal(ended?.state, 'released');
+    assert.equal(ended?.releaseReason, 'manual');
+    assert.equal(s.activeBan('192.0.2.1'), undefined);
+    s.close();
+  });
+
   test('a transaction that throws leaves no ban behind', () => {
     const s = Store.open(':memory:');
     assert.throws(() =>

@@ -382,6 +382,24 @@ export class Store {
     return row ? banFromRow(row) : undefined;
   }
 
+  /**
+   * Ends ban `id` if it is still active; returns it as updated, or undefined if it was not.
+   * Releases that await the firewall first must end the ban they started with, not "whatever
+   * ban the address has now": a new ban for the same address may have been inserted meanwhile.
+   */
+  releaseBanById(
+    id: number,
+    at: number,
+    reason: string,
+    state: 'released' | 'expired' = 'released',
+  ): BanRecord | undefined {
+    const row = this.stmt(
+      `UPDATE bans SET state = ?, released_at = ?, release_reason = ?
+       WHERE id = ? AND state = 'active' RETURNING *`,
+    ).get(state, at, reason, id) as BanRow | undefined;
+    return row ? banFromRow(row) : undefined;
+  }
+
   /** Moves the end of an active ban (null = permanent); returns it as updated. */
   extendBan(id: number, until: number | null): BanRecord | undefined {
     const row = this.stmt("UPDATE bans SET until = ? WHERE id = ? AND state = 'active' RETURNING *").get(
