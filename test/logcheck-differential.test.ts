@@ -13,6 +13,8 @@ import { Classifier } from '../src/logcheck/engine.js';
 import { generateLogLines } from '../src/logcheck/gen-logs.js';
 import { renderReport } from '../src/logcheck/report.js';
 import { type CompileRules, compileEre, loadRuleDirs } from '../src/logcheck/rule-dirs.js';
+import { LineSplitter } from '../src/logcheck/sources/line-splitter.js';
+import { emptyStats } from '../src/logcheck/sources/types.js';
 import { CORNER_LINES, CUSTOM_RULES, compileSimple } from './logcheck-custom-rules.js';
 import {
   prepareRealRun,
@@ -151,4 +153,54 @@ describe('differential: Debian logcheck-database (/etc/logcheck) vs logcheck 1.4
       rmSync(root, { recursive: true, force: true });
     }
   });
+});
+
+describe('differential: invalid UTF-8 in the log vs logcheck 1.4.2', { skip: missing }, () => {
+  // The raw bytes go to logcheck; ours decodes them as a file source does (each invalid byte escaped).
+  const raw = (text: string): Buffer =>
+    Buffer.from(
+      text.replace(/\\x([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+      'latin1',
+    );
+  const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [
+    // The reviewer's case: grep's `.` refuses the byte, so Debian's sshd ignore rule does not hide it.
+    raw('Nov 29 08:00:00 host sshd[1]: Invalid user b\\xffd from 1.2.3.4\n'),
+    raw('Nov 29 08:00:00 host sshd[1]: Invalid user bad from 1.2.3.4\n'),
+    raw(
+      'Nov 29 08:00:01 host sshd[2]: Failed password for invalid user r\\x80t from 203.0.113.9 port 22 ssh2\n',
+    ),
+    raw('Nov 29 08:00:02 ho\\xe9st CRON[3]: (root) CMD (true)\n'),
+    raw('Nov 29 08:00:02 host CRON[3]: (r\\xc3t) CMD (true)\n'),
+    // Same sort key, told apart by bytes: invalid bytes sort by their value among valid UTF-8.
+    raw('Nov 29 08:00:03 host app: x\\xff\n'),
+    raw('Nov 29 08:00:03 host app: x\\x80\n'),
+    utf8('Nov 29 08:00:03 host app: x\u00e9\n'),
+    raw('Nov 29 08:00:03 host app: x\\xc3\n'),
+    raw('Nov 29 08:00:03 host app: x\\xc3z\n'),
+    utf8('Nov 29 08:00:03 host app: x\u{1f600}\n'),
+    utf8('Nov 29 08:00:03 host app: x\ue000\n'),
+    raw('Nov 29 08:00:03 host app: xb\n'),
+    raw('Nov 29 08:00:03 host app: x\\xff\n'),
+    raw('Nov\\xa029 08:00:04 host app: odd stamp\n'),
+  ];
+  const bytes = Buffer.concat(parts);
+  let run: RealRun;
+  let lines: string[];
+  before(() => {
+    run = prepareRealRun(bytes, 'auth.log');
+    lines = new LineSplitter(64 * 1024, emptyStats()).push(bytes);
+  });
+  after(() => run?.cleanup());
+
+  for (const sortUniq of [false, true]) {
+    test(`Debian rules, server, SORTUNIQ=${+sortUniq}: same report, lines not hidden`, () => {
+      const o = { level: 'server' as const, sortUniq };
+      const real = runRealLogcheck(run, { ruleDir: '/etc/logcheck', ...o });
+      assert.equal(real.status, 0, real.stderr);
+      assert.match(real.stdout, /Invalid user b\ufffdd from/);
+      const ours = oursFor(lines, run.logPath, '/etc/logcheck', compileEre, o);
+      assert.equal(ours, real.stdout);
+    });
+  }
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { mulberry32 } from '../src/core/prng.js';
 import { type EreNode, parseEre } from '../src/logcheck/rules/ere.js';
 import { UNICODE_CLASSES } from '../src/logcheck/rules/unicode-classes.js';
+import { encodeUtf8Escaped } from '../src/logcheck/sources/utf8-escape.js';
 
 /** The seeded generator every corpus uses (one implementation for the whole project). */
 export const rng = mulberry32;
@@ -127,12 +128,27 @@ export const REAL_LINES = [
   'garbage line with no syslog shape',
 ];
 
+/** Bytes that are never valid UTF-8 on their own: continuation, Latin-1 letter, lead, never-valid. */
+export const INVALID_BYTES = [0x80, 0xa0, 0xaa, 0xb2, 0xc3, 0xd7, 0xe9, 0xf5, 0xff];
+
+/** `s` with one character replaced by (or one invalid byte inserted as) an escaped invalid byte. */
+export function withInvalidByte(s: string, r: () => number): string {
+  const chars = [...s];
+  const b = INVALID_BYTES[Math.floor(r() * INVALID_BYTES.length)] as number;
+  const at = Math.floor(r() * (chars.length + 1));
+  const esc = String.fromCharCode(0xdc00 + b);
+  if (r() < 0.5 && at < chars.length) chars[at] = esc;
+  else chars.splice(at, 0, esc);
+  return chars.join('');
+}
+
 /** Run GNU grep -E -f on a pattern file over lines; returns the set of matching line indexes. */
 export function grepMatches(patterns: string[], lines: string[], locale = 'C.UTF-8'): Set<number> {
   const dir = mkdtempSync(join(tmpdir(), 'ps-rules-'));
   try {
     writeFileSync(join(dir, 'rules'), `${patterns.join('\n')}\n`);
-    writeFileSync(join(dir, 'corpus'), `${lines.join('\n')}\n`);
+    // Escaped invalid bytes (lone U+DC80..U+DCFF, see utf8-escape.ts) go to grep as the raw bytes.
+    writeFileSync(join(dir, 'corpus'), encodeUtf8Escaped(`${lines.join('\n')}\n`));
     const res = spawnSync('grep', ['-E', '--text', '-n', '-f', join(dir, 'rules'), join(dir, 'corpus')], {
       env: { LC_ALL: locale },
       maxBuffer: 1 << 28,

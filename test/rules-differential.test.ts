@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BUNDLED_RULES_DIR, listRuleFiles, parseRuleText } from '../src/logcheck/rules/load.js';
 import { compileRules, compileRulesNaive } from '../src/logcheck/rules/matcher.js';
-import { grepMatches, mutations, parseOrUndefined, REAL_LINES, rng, sampleFor } from './rules-corpus.js';
+import {
+  grepMatches,
+  mutations,
+  parseOrUndefined,
+  REAL_LINES,
+  rng,
+  sampleFor,
+  withInvalidByte,
+} from './rules-corpus.js';
 
 const DIRS = [
   'cracking.d',
@@ -33,6 +41,8 @@ describe('ERE translation vs GNU grep on every logcheck rule', () => {
     }
     const files = [...ruleFiles('/etc/logcheck'), ...ruleFiles(BUNDLED_RULES_DIR)];
     const r = rng(4242);
+    // Its own generator, so the rest of the corpus stays what it was.
+    const invalid = rng(977);
     // a pool of lines from all rules, so each file also meets other programs' lines
     const pool: string[] = [...REAL_LINES];
     const perFile = new Map<string, { patterns: string[]; lines: string[] }>();
@@ -48,6 +58,8 @@ describe('ERE translation vs GNU grep on every logcheck rule', () => {
         for (let k = 0; k < 3; k++) {
           const s = sampleFor(ast, r);
           lines.push(s, ...mutations(s, r, 2));
+          // Invalid UTF-8 (an encoding error for grep): `.`, classes and `\w` must refuse it.
+          if (k === 0) lines.push(withInvalidByte(s, invalid));
         }
       }
       for (const l of lines) if (r() < 0.01) pool.push(l);

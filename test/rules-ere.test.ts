@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { parseEre, translateEre } from '../src/logcheck/rules/ere.js';
 import { BUNDLED_RULES_DIR, isPatternLine, loadRuleDir, loadRuleDirs } from '../src/logcheck/rules/load.js';
 import { compileRules, compileRulesNaive, lineTag, programTags } from '../src/logcheck/rules/matcher.js';
-import { grepMatches, rng } from './rules-corpus.js';
+import { grepMatches, INVALID_BYTES, rng } from './rules-corpus.js';
 
 function matches(pattern: string, line: string): boolean {
   const t = translateEre(pattern);
@@ -123,6 +123,52 @@ describe('translateEre: table', () => {
 function haveGrep(): boolean {
   return spawnSync('grep', ['--version']).status === 0;
 }
+
+describe('translateEre: invalid UTF-8 (escaped bytes) as grep treats encoding errors', () => {
+  // Every construct × invalid byte, decided by grep itself on the raw bytes (C.UTF-8).
+  const PATTERNS = [
+    '^a.b$',
+    '^a[^x]b$',
+    '^a\\Wb$',
+    '^a\\wb$',
+    '^a\\Sb$',
+    '^a[[:print:]]b$',
+    '^a[^[:alnum:]]b$',
+    '^a[[:punct:]]b$',
+    '^a.*$',
+    '^(a).b\\1?$',
+    'a\\>',
+    '\\<b',
+    'a\\b',
+    'a\\B',
+    '\\bb',
+    '^a[^x]*b$',
+    'a.?b',
+    '^ab?$',
+  ];
+  test('each construct agrees with grep on each kind of invalid byte', (t) => {
+    if (!haveGrep()) return t.skip('no grep');
+    const lines = INVALID_BYTES.flatMap((b) => {
+      const e = String.fromCharCode(0xdc00 + b);
+      return [`a${e}b`, `a${e}`, `${e}b`, `a${e}${e}b`, `aé${e}b`];
+    });
+    for (const pattern of PATTERNS) {
+      const expected = grepMatches([pattern], lines);
+      lines.forEach((line, k) => {
+        assert.equal(matches(pattern, line), expected.has(k), `${pattern} on ${JSON.stringify(line)}`);
+      });
+    }
+  });
+  test("the reviewer's case: an ignore rule does not hide a line with an invalid byte", () => {
+    const rule = '^\\w{3} [ :0-9]{11} [._[:alnum:]-]+ sshd\\[[0-9]+\\]: Invalid user .* from [0-9.]+$';
+    const line = 'Nov 29 08:00:00 host sshd[1]: Invalid user b\udcffd from 1.2.3.4';
+    assert.equal(matches(rule, line), false);
+    assert.equal(compileRules([{ pattern: rule, file: 'sshd', line: 1 }]).matchAny(line), false);
+    // The same line with a valid character is still ignored.
+    assert.equal(matches(rule, line.replace('\udcff', 'é')), true);
+    if (haveGrep()) assert.equal(grepMatches([rule], [line]).size, 0);
+  });
+});
 
 describe('translateEre: seeded fuzz against GNU grep', () => {
   test('random patterns agree with grep on random lines', (t) => {

@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   renameSync,
   rmSync,
   truncateSync,
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { type FileCursor, parseFileCursor, readFileSource } from '../src/logcheck/sources/file.js';
+import { headOf } from '../src/logcheck/sources/rotated.js';
 import { drainRun, type SourceOutcome } from '../src/logcheck/sources/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ps-sources-file-'));
@@ -110,7 +113,8 @@ describe('file source: growth and partial lines', () => {
     );
     for (const chunkBytes of [4096, 2 * 1024 * 1024]) {
       const r = await read(p, undefined, { maxLineBytes: 1000, chunkBytes });
-      assert.deepEqual(r.lines, [line(1), 'x'.repeat(1000), 'b\uFFFDa', line(2)]);
+      // The invalid byte is escaped as U+DC00+byte (utf8-escape.ts), not replaced by U+FFFD.
+      assert.deepEqual(r.lines, [line(1), 'x'.repeat(1000), 'b\udcffa', line(2)]);
       assert.equal(r.outcome.stats.truncatedLines, 1);
       assert.equal(r.outcome.stats.replacedLines, 1);
       assert.ok(r.outcome.problems.some((x) => x.code === 'truncated-lines'));
@@ -315,5 +319,25 @@ describe('file source: problems, not crashes', () => {
     const run = readFileSource(p, undefined, { chunkBytes: 64 });
     for await (const _ of run) break;
     assert.throws(() => run.outcome());
+  });
+});
+
+describe('file source: resources', () => {
+  test('fingerprint checks of a .gz (early exit from the gunzip stream) leak no descriptor', async (t) => {
+    if (!existsSync('/proc/self/fd')) return t.skip('needs /proc/self/fd');
+    const gz = join(freshDir(), 'syslog.1.gz');
+    writeFileSync(gz, gzipSync(text(1, 20_000))); // far more than the head read
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const c = { path: gz, gzip: true };
+    await headOf(c, 1024); // warm up (lazy handles of the runtime)
+    await new Promise((r) => setTimeout(r, 50));
+    const before = fds();
+    for (let k = 0; k < 200; k++) {
+      const head = await headOf(c, 1024);
+      assert.equal(head?.length, 1024);
+    }
+    // Closing a destroyed stream's descriptor is asynchronous: give it a moment.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(fds() <= before + 2, `descriptors grew from ${before} to ${fds()}`);
   });
 });

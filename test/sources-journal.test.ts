@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { defaultConfig } from '../src/config/defaults.js';
+import { runLogcheck } from '../src/logcheck/run.js';
 import {
   type JournalCursor,
   journalctlArgs,
@@ -16,6 +18,7 @@ import {
   readJournalSource,
 } from '../src/logcheck/sources/journal.js';
 import { drainRun, type SourceOutcome } from '../src/logcheck/sources/types.js';
+import { Store } from '../src/store/store.js';
 
 const REMOTE = '/lib/systemd/systemd-journal-remote';
 const haveTools = existsSync(REMOTE) && spawnSync('journalctl', ['--version']).status === 0;
@@ -180,7 +183,8 @@ describe('journal source (real journal files)', {
 
     // `binary: 'decode'` keeps the text of non-printable messages instead of a placeholder.
     const decoded = await read(file, undefined, { binary: 'decode' });
-    assert.ok(decoded.lines.some((l) => l.endsWith('t6[106]: invalid \uFFFD\uFFFD utf8')));
+    // Invalid bytes are escaped one by one (U+DC00+byte), as the file source does: see utf8-escape.ts.
+    assert.ok(decoded.lines.some((l) => l.endsWith('t6[106]: invalid \udcff\udcfe utf8')));
     assert.ok(!decoded.lines.some((l) => l.includes('blob data')));
   });
 
@@ -240,6 +244,55 @@ describe('journal source (real journal files)', {
     assert.equal(r.outcome.problems[0]?.code, 'first-journal-run');
     assert.deepEqual(r.outcome.cursor, { kind: 'journal', since: `@${now / 1000}` });
     assert.ok(journalctlArgs(r.outcome.cursor).includes(`--since=@${now / 1000}`));
+    // The absolute start, for the run to keep even if its report is not delivered.
+    assert.equal(
+      r.outcome.startPosition,
+      JSON.stringify({ kind: 'journal', since: `@${now / 1000 - 5 * 3600}` }),
+    );
+    const again = await read(file, r.outcome.cursor);
+    assert.equal(again.outcome.startPosition, undefined, 'only a first run offers a start position');
+  });
+
+  test('a first run whose mail fails stores its absolute start: the retry hours later loses nothing', async () => {
+    const file = join(root, 'retry.journal');
+    const entryMs = T0 / 1000;
+    writeJournal(file, [seq(1, T0)]);
+    const dir = mkdtempSync(join(root, 'retry-'));
+    const store = Store.open(join(dir, 'state.db'));
+    try {
+      const cfg = { ...defaultConfig().logcheck, logfiles: ['journal'] };
+      const base = { config: cfg, store, host: 'web1', bundledRules: true, journalArgs: ['--file', file] };
+      let now = entryMs + 3600_000; // the entry is 1 h old: inside the first run's 5 h
+      await assert.rejects(
+        runLogcheck({
+          ...base,
+          now: () => now,
+          deliver: async () => {
+            throw new Error('smtp down');
+          },
+        }),
+        (err: unknown) => (err as { code?: string }).code === 'E_MAIL',
+      );
+      assert.deepEqual(parseJournalCursor(store.getCursor('journal')?.position), {
+        kind: 'journal',
+        since: `@${Math.floor(now / 1000) - 5 * 3600}`,
+      });
+      now += 10 * 3600_000; // the retry: 11 h after the entry, which "-5h" from now would skip
+      const sent: string[] = [];
+      await runLogcheck({
+        ...base,
+        now: () => now,
+        deliver: async (r) => {
+          sent.push(r.body);
+          return { transport: 'stdout', accepted: ['x'], rejected: [], response: '' } as never;
+        },
+      });
+      assert.equal(sent.length, 1);
+      assert.match(sent[0] ?? '', /app\[42\]: seq 1\n/);
+      assert.match(parseJournalCursor(store.getCursor('journal')?.position)?.cursor ?? '', /^s=/);
+    } finally {
+      store.close();
+    }
   });
 
   test('a bad cursor or a missing journal is an error in the outcome; the cursor is kept', async () => {
@@ -280,7 +333,16 @@ describe('journal cursor and arguments', () => {
       '--file',
       '/x',
     ]);
-    assert.ok(journalctlArgs(undefined).includes('--since=-5h'));
+    // A first run's default start is absolute: 5 h before the run's start.
+    assert.ok(
+      journalctlArgs(undefined, { now: 1_000_000_000_000 }).includes(`--since=@${1_000_000_000 - 5 * 3600}`),
+    );
+    assert.ok(
+      journalctlArgs(undefined, { now: 1_000_000_000_000, firstRunSince: '-30min' }).includes(
+        `--since=@${1_000_000_000 - 1800}`,
+      ),
+    );
+    assert.ok(journalctlArgs(undefined, { firstRunSince: '2024-01-01' }).includes('--since=2024-01-01'));
     assert.ok(!journalctlArgs(undefined, { firstRunSince: null }).some((a) => a.startsWith('--since')));
   });
 

@@ -22,6 +22,7 @@
 
 import { combineMatchers } from './rules/matcher.js';
 import { isAsciiBatch } from './sources/types.js';
+import { encodeUtf8Escaped } from './sources/utf8-escape.js';
 
 /** A compiled rule file or set of files: does any of its patterns match the line? */
 export interface LineMatcher {
@@ -152,6 +153,9 @@ function keyEndIn(s: string, from: number, n: number): number {
 /**
  * Compares two strings in code point order (C.UTF-8 collation) within [0, endA) and [0, endB).
  * UTF-16 code unit order differs only when a surrogate meets a code unit >= 0xE000.
+ * `sort` in C.UTF-8 compares BYTES, which is code point order for valid UTF-8; a line holding
+ * invalid bytes (escaped as lone U+DC80..U+DCFF by the sources) is compared by its original bytes
+ * from the first difference on (`a\x80` sorts before `aé`, `a\xff` after every valid character).
  */
 function compareCodePoints(a: string, endA: number, b: string, endB: number): number {
   const n = Math.min(endA, endB);
@@ -159,6 +163,11 @@ function compareCodePoints(a: string, endA: number, b: string, endB: number): nu
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
     if (x !== y) {
+      if ((x >= ESCAPE_MIN && x <= ESCAPE_MAX) || (y >= ESCAPE_MIN && y <= ESCAPE_MAX)) {
+        // Start at the character's first unit (the low half of a pair shares its high half).
+        const from = i > 0 && isHighSurrogate(a.charCodeAt(i - 1)) ? i - 1 : i;
+        return Buffer.compare(encodeUtf8Escaped(a.slice(from, endA)), encodeUtf8Escaped(b.slice(from, endB)));
+      }
       const xs = x >= 0xd800 && x <= 0xdfff;
       const ys = y >= 0xd800 && y <= 0xdfff;
       if (xs !== ys) return xs ? 1 : -1;
@@ -167,6 +176,10 @@ function compareCodePoints(a: string, endA: number, b: string, endB: number): nu
   }
   return endA - endB;
 }
+
+const ESCAPE_MIN = 0xdc80;
+const ESCAPE_MAX = 0xdcff;
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
 
 function hasSurrogate(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -116,12 +116,16 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
     const sourceProblems: SourceProblem[] = [];
     const entries = await entriesFor(o, sourceProblems);
     const cursors: { source: string; position: string; updatedAt: number }[] = [];
+    // Where first runs started (journal), stored even if delivery fails: see SourceOutcome.startPosition.
+    const startCursors: { source: string; position: string; updatedAt: number }[] = [];
     for (const entry of entries) {
       const source = entrySource(entry);
       const group = entry.kind === 'journal' ? 'journal' : basename(entry.path);
       const position = o.store?.getCursor(source)?.position;
       const run = readLogSource(entry, position, {
         journal: {
+          // A first run starts relative to THIS run's start (stored absolute, see startPosition).
+          now: startedAt,
           extraArgs: o.journalArgs ?? cfg.journalArgs,
           ...(o.journalctl !== undefined && { journalctl: o.journalctl }),
         },
@@ -133,6 +137,8 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
       sourceProblems.push(...outcome.problems);
       if (outcome.position !== undefined)
         cursors.push({ source, position: outcome.position, updatedAt: startedAt });
+      if (outcome.startPosition !== undefined)
+        startCursors.push({ source, position: outcome.startPosition, updatedAt: startedAt });
     }
     const classified = classifier.finish();
     const errors = sourceProblems.filter((p) => p.severity === 'error').map(problemLine);
@@ -173,6 +179,9 @@ export async function runLogcheck(o: LogcheckRunOptions): Promise<LogcheckRunRes
         }
       } catch (err) {
         if (!o.test && o.store && !o.store.readonly) {
+          // Not delivered: no read position moves, but a first run's start point is kept, so the
+          // retry reads from the same absolute start (it records where reading began, skips nothing).
+          if (startCursors.length > 0) o.store.setCursors(startCursors);
           o.store.recordReportRun({
             startedAt,
             finishedAt: now(),

@@ -1,7 +1,7 @@
 // Makes hostile log text safe to put in a report body, and config text safe for a mail header.
 // A log line may carry ANSI escapes (that would drive the reader's terminal), other control
-// characters, bidi overrides (that reorder what the reader sees), U+FFFD from invalid UTF-8 (the
-// sources already replaced it) or a megabyte of garbage. The rules matched the original text;
+// characters, bidi overrides (that reorder what the reader sees), invalid UTF-8 (the sources
+// escaped each bad byte as a lone surrogate, printed here as U+FFFD) or a megabyte of garbage. The rules matched the original text;
 // only the printed copy is changed, and a line without such characters is printed unchanged.
 
 /** Longest line printed in a report; the rest is cut with a note saying how much. */

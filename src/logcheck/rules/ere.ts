@@ -11,6 +11,13 @@
 //
 // Two JS sources come out of one parse: `source` (flags `su`, exact for every line) and `ascii` (flag `s`,
 // small classes, exact only for lines whose characters are all below U+0080, which is most log lines).
+//
+// Invalid UTF-8: the sources decode each invalid byte b to the lone surrogate U+DC00+b (see
+// sources/utf8-escape.ts). grep never matches such an encoding error with `.`, a bracket (negated or
+// not), a POSIX class, `\w`/`\W` or `\s`/`\S` (checked with grep 3.8 in C.UTF-8), so the `unicode`
+// form leaves U+DC80..U+DCFF out of all of them. Only a word ASSERTION sees the byte otherwise:
+// glibc regex takes an invalid byte's context from the byte read as a Latin-1 character, so
+// `a\xe9` has no `\>` after `a` (é is alphanumeric) while `a\x80` has one (see WORD_CONTEXT_BYTES).
 import { UNICODE_CLASSES } from './unicode-classes.js';
 
 export type EreTranslation =
@@ -35,6 +42,12 @@ export interface ParsedEre {
 }
 
 const RE_DUP_MAX = 32767;
+
+/** Escaped invalid bytes (sources/utf8-escape.ts): no `.` or class ever matches them. */
+const ESCAPE_MIN = 0xdc80;
+const ESCAPE_MAX = 0xdcff;
+/** `.` of the unicode form: any character but an escaped invalid byte. */
+const ANY_BUT_ESCAPE = '[^\\u{dc80}-\\u{dcff}]';
 const CLASS_NAMES = new Set(Object.keys(UNICODE_CLASSES));
 
 class EreError extends Error {
@@ -594,6 +607,9 @@ function esc(cp: number, mode: Mode): string {
 function setRanges(node: EreNode & { t: 'set' }, mode: Mode): number[] {
   let flat = [...node.ranges];
   for (const c of node.classes) flat.push(...classRanges(c, mode));
+  // A negated set lists the escapes so that its complement leaves them out (grep: `[^x]` and `\W`
+  // never match an invalid byte). Positive sets never reach them (members are valid characters).
+  if (node.neg && mode === 'unicode') flat.push(ESCAPE_MIN, ESCAPE_MAX);
   if (mode === 'ascii') {
     const clipped: number[] = [];
     for (let k = 0; k + 1 < flat.length; k += 2) {
@@ -622,12 +638,38 @@ function emitClass(ranges: number[], neg: boolean, mode: Mode): string {
 
 const CLASS_CACHE = new Map<string, string>();
 
+const ESCAPE_BASE = 0xdc00;
+/**
+ * Invalid bytes that count as word characters for word assertions: glibc regex reads an invalid
+ * byte b as the wide character b (Latin-1), so `\<`, `\>`, `\b`, `\B` see it as a word character
+ * when U+00b is alphanumeric (never as `\w` though: that is a bracket, which refuses the byte).
+ */
+const WORD_CONTEXT_BYTES: readonly number[] = (() => {
+  const alnum = UNICODE_CLASSES.alnum ?? [];
+  const out: number[] = [];
+  for (let b = 0x80; b <= 0xff; b++) {
+    for (let k = 0; k + 1 < alnum.length; k += 2) {
+      if ((alnum[k] as number) <= b && b <= (alnum[k + 1] as number)) {
+        out.push(b);
+        break;
+      }
+    }
+  }
+  return out;
+})();
+
 class Emitter {
   private wordClass: string | undefined;
   constructor(private readonly mode: Mode) {}
 
+  /** Word context for `\b \B \< \>` (unicode form): `\w`, plus the escapes of "alphanumeric" bytes. */
   private word(): string {
-    this.wordClass ??= this.emit({ t: 'set', neg: false, ranges: [0x5f, 0x5f], classes: ['alnum'] });
+    this.wordClass ??= this.emit({
+      t: 'set',
+      neg: false,
+      ranges: [0x5f, 0x5f, ...WORD_CONTEXT_BYTES.flatMap((b) => [ESCAPE_BASE + b, ESCAPE_BASE + b])],
+      classes: ['alnum'],
+    });
     return this.wordClass;
   }
 
@@ -639,7 +681,8 @@ class Emitter {
         if (this.mode === 'ascii' && n.cp > 0x7f) return '[]';
         return esc(n.cp, this.mode);
       case 'any':
-        return '.';
+        // ASCII lines hold no escapes: the plain dot stays on the fast path.
+        return this.mode === 'unicode' ? ANY_BUT_ESCAPE : '.';
       case 'set': {
         // Rules share a handful of classes; the Unicode ones are long, so build each once.
         const key = `${this.mode}|${n.neg}|${n.classes.join(',')}|${n.ranges.join(',')}`;

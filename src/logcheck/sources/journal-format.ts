@@ -12,11 +12,14 @@
 // - MESSAGE: ANSI colour (ESC[...m) and OSC (ESC]...BEL) sequences removed, TAB -> 8 spaces;
 //   then, if still not printable UTF-8 (C0/C1 controls, invalid UTF-8), journalctl prints
 //   `[11B blob data]`. Default here: the same (identical report); `binary: 'decode'` instead keeps
-//   the text, invalid UTF-8 replaced by U+FFFD, for the report's own sanitiser to make safe.
+//   the text, each invalid UTF-8 byte escaped as a lone surrogate (utf8-escape.ts: rules then
+//   treat it as grep treats an encoding error), for the report's own sanitiser to make safe.
 // - multi-line messages: one line each, the following ones indented by the prefix width (bytes).
 //
 // In `-o json`, systemd writes a value as a JSON string exactly when it is printable UTF-8, else
 // as an array of byte values; a field present several times becomes an array of such values.
+
+import { decodeUtf8Escaped } from './utf8-escape.js';
 
 /** A value as journalctl's JSON gives it. */
 export type JournalValue = string | number[] | null | (string | number[] | null)[];
@@ -116,7 +119,7 @@ export function formatJournalEntry(
     message = rawMessage.includes('\t') ? rawMessage.replaceAll('\t', '        ') : rawMessage;
   } else {
     const stripped = stripTabAnsi(Buffer.from(rawMessage));
-    if (isPrintableUtf8(stripped) || options.binary === 'decode') message = stripped.toString('utf8');
+    if (isPrintableUtf8(stripped) || options.binary === 'decode') message = decodeUtf8Escaped(stripped);
     else return [`${prefix}[${formatBytes(stripped.length)} blob data]`];
   }
   if (!message.includes('\n')) return [prefix + message];

@@ -6,8 +6,11 @@
 // `--since=@<mtime of its offset file>`.
 //
 // First run (no cursor): like logcheck, only recent entries, `--since=-5h` by default, with a
-// notice for the report. If that run finds no entry, the cursor records `--since=@<run start>`
-// so the following run does not fall back to "-5h" and miss a quiet day.
+// notice for the report. A relative start is made absolute (`@<run start - 5h>`) and offered as
+// the outcome's `startPosition`, which the run stores even when the mail fails: a retry hours
+// later then starts at the same point, not 5 h before ITS start (entries in between were lost).
+// If that run finds no entry, the cursor records `--since=@<run start>` so the following run
+// does not fall back to "-5h" and miss a quiet day.
 // `--all` matters: without it journalctl's JSON replaces fields of 4096 bytes or more with null.
 // Reading needs the rights journalctl needs (root, or the `adm`/`systemd-journal` group);
 // otherwise journalctl shows only the caller's own journal, silently.
@@ -24,6 +27,7 @@ import {
   type SourceProblem,
   type SourceRun,
 } from './types.js';
+import { decodeUtf8Escaped, encodeUtf8Escaped, hasEscapedByte } from './utf8-escape.js';
 
 export const JOURNAL_SOURCE = 'journal';
 
@@ -70,6 +74,31 @@ export function parseJournalCursor(position: string | undefined): JournalCursor 
  * real entries carry 20-30 fields, and JSON-encoding them is most of journalctl's time. */
 const OUTPUT_FIELDS = 'MESSAGE,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,_PID,SYSLOG_PID,_SOURCE_REALTIME_TIMESTAMP';
 
+const SPAN_SECONDS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  m: 60,
+  min: 60,
+  h: 3600,
+  hr: 3600,
+  d: 86400,
+  w: 604800,
+};
+
+/**
+ * Where a first run starts, in journalctl `--since` syntax: a relative `-<n><unit>` (the default
+ * `-5h`) becomes absolute, `@<epoch seconds of startedAt - span>`; other forms (dates) are kept;
+ * null: the whole journal.
+ */
+export function firstRunSince(options: JournalSourceOptions, startedAt: number): string | null {
+  const since = options.firstRunSince === undefined ? '-5h' : options.firstRunSince;
+  if (since === null) return null;
+  const rel = /^-(\d+)\s*(s|sec|m|min|h|hr|d|w)$/.exec(since.trim());
+  if (!rel) return since;
+  const seconds = Number(rel[1]) * (SPAN_SECONDS[rel[2] as string] as number);
+  return `@${Math.max(0, Math.floor(startedAt / 1000) - seconds)}`;
+}
+
 /** The argument vector for one read (exported so tests and `--debug` output can show it). */
 export function journalctlArgs(
   cursor: JournalCursor | undefined,
@@ -79,7 +108,7 @@ export function journalctlArgs(
   if (cursor?.cursor !== undefined) args.push(`--after-cursor=${cursor.cursor}`);
   else if (cursor?.since !== undefined) args.push(`--since=${cursor.since}`);
   else {
-    const since = options.firstRunSince === undefined ? '-5h' : options.firstRunSince;
+    const since = firstRunSince(options, options.now ?? Date.now());
     if (since !== null) args.push(`--since=${since}`);
   }
   args.push(...(options.extraArgs ?? []));
@@ -104,7 +133,11 @@ export function readJournalSource(
       problems.push({ source, severity, code, message });
     };
     const startedAt = options.now ?? Date.now();
-    const args = journalctlArgs(cursor, options);
+    const args = journalctlArgs(cursor, { ...options, now: startedAt });
+    // A first run's absolute start, stored by the run even if the report is not delivered.
+    const start = cursor === undefined ? firstRunSince(options, startedAt) : null;
+    const startPosition =
+      start !== null && /^@\d+$/.test(start) ? JSON.stringify({ kind: 'journal', since: start }) : undefined;
     if (cursor === undefined) {
       const since = options.firstRunSince === undefined ? '-5h' : options.firstRunSince;
       problem(
@@ -154,7 +187,7 @@ export function readJournalSource(
         if (lines !== undefined) {
           for (const l of lines) {
             stats.lines++;
-            if (l.includes('\uFFFD')) stats.replacedLines++;
+            if (hasEscapedByte(l)) stats.replacedLines++;
             batch.push(bound(l, maxLineBytes, stats));
           }
         }
@@ -204,6 +237,7 @@ export function readJournalSource(
       source,
       cursor: next,
       position: next === undefined ? undefined : JSON.stringify(next),
+      ...(startPosition !== undefined && { startPosition }),
       problems,
       stats,
     };
@@ -213,8 +247,9 @@ export function readJournalSource(
 function bound(line: string, maxLineBytes: number, stats: { truncatedLines: number }): string {
   if (line.length * 3 <= maxLineBytes || Buffer.byteLength(line) <= maxLineBytes) return line;
   stats.truncatedLines++;
-  const bytes = Buffer.from(line);
+  // Cut the original bytes (escaped invalid bytes included) and decode them the same way again.
+  const bytes = encodeUtf8Escaped(line);
   let cut = maxLineBytes;
   while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
-  return bytes.toString('utf8', 0, cut);
+  return decodeUtf8Escaped(bytes, 0, cut);
 }

@@ -40,3 +40,26 @@ test('ASCII and UTF-8 chunks cut over-long lines at the same bound and count the
     assert.equal(stats.lines, 3);
   }
 });
+
+test('invalid UTF-8: each bad byte escaped (never U+FFFD), line kept and counted, in every path', () => {
+  const stats = emptyStats();
+  const s = new LineSplitter(1024, stats);
+  // Complete lines of a chunk, then a held fragment finished by the next chunk.
+  const a = s.push(Buffer.from([0x61, 0xff, 0x62, 0x0a, 0x6f, 0x6b, 0x0a, 0x63, 0x80]));
+  assert.deepEqual(a, ['a\udcffb', 'ok']);
+  const b = s.push(Buffer.from([0x64, 0x0a]));
+  assert.deepEqual(b, ['c\udc80d']);
+  // A genuine U+FFFD stays U+FFFD and is not counted as invalid.
+  assert.deepEqual(s.push(Buffer.from('x\ufffdy\n')), ['x\ufffdy']);
+  assert.equal(stats.replacedLines, 2);
+  assert.equal(stats.lines, 4);
+});
+
+test('invalid UTF-8 in a line cut at the bound keeps its escapes and the byte bound', () => {
+  const stats = emptyStats();
+  const s = new LineSplitter(8, stats);
+  const line = Buffer.from([0xff, 0x61, 0x62, 0xc3, 0xa9, 0x63, 0x64, 0xfe, 0x65, 0x66, 0x0a]);
+  const [out] = s.push(line);
+  assert.equal(out, '\udcffab\u00e9cd\udcfe');
+  assert.equal(stats.truncatedLines, 1);
+});

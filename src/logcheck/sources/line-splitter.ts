@@ -2,7 +2,8 @@
 // lines covered (the offset a cursor may safely point to).
 //
 // Decoding: logcheck's grep matches bytes in a UTF-8 locale. We decode each line as UTF-8 and
-// replace invalid sequences with U+FFFD; such lines are KEPT (never dropped) and counted in
+// turn each invalid byte b into the lone surrogate U+DC00+b (see utf8-escape.ts: U+FFFD would let
+// `.` match where grep's does not); such lines are KEPT (never dropped) and counted in
 // `replacedLines`. A newline byte never occurs inside a UTF-8 sequence, so splitting bytes on
 // 0x0A first and decoding whole lines afterwards never cuts a character in two.
 //
@@ -12,6 +13,7 @@
 
 import { isAscii } from 'node:buffer';
 import { markAsciiBatch, type SourceStats } from './types.js';
+import { decodeUtf8Escaped, encodeUtf8Escaped, hasEscapedByte } from './utf8-escape.js';
 
 export class LineSplitter {
   private pending: Buffer[] = [];
@@ -74,8 +76,10 @@ export class LineSplitter {
         }
       } else {
         ascii = false;
-        const text = chunk.toString('utf8', start, lastNl);
+        let text = chunk.toString('utf8', start, lastNl);
+        // U+FFFD: invalid bytes (or a genuine U+FFFD): decode again, escaping each invalid byte.
         const replaced = text.includes('\uFFFD');
+        if (replaced) text = decodeUtf8Escaped(chunk, start, lastNl);
         out = text.split('\n');
         for (let i = 0; i < out.length; i++) out[i] = this.finishLine(out[i]!, replaced);
       }
@@ -119,17 +123,17 @@ export class LineSplitter {
   private takePending(): string {
     const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     const cut = this.overflow ? charBoundary(bytes, bytes.length) : bytes.length;
-    const text = bytes.toString('utf8', 0, cut);
+    const text = decodeUtf8Escaped(bytes, 0, cut);
     if (this.overflow) this.stats.truncatedLines++;
     this.pending = [];
     this.pendingBytes = 0;
     this.overflow = false;
-    return this.finishLine(text, text.includes('\uFFFD'), true);
+    return this.finishLine(text, true, true);
   }
 
   private finishLine(line: string, maybeReplaced: boolean, alreadyBounded = false): string {
     this.stats.lines++;
-    if (maybeReplaced && line.includes('\uFFFD')) this.stats.replacedLines++;
+    if (maybeReplaced && hasEscapedByte(line)) this.stats.replacedLines++;
     // A UTF-16 unit is at most 3 UTF-8 bytes, so only long strings need the exact byte count.
     if (
       !alreadyBounded &&
@@ -137,8 +141,9 @@ export class LineSplitter {
       Buffer.byteLength(line) > this.maxLineBytes
     ) {
       this.stats.truncatedLines++;
-      const bytes = Buffer.from(line);
-      return bytes.toString('utf8', 0, charBoundary(bytes, this.maxLineBytes));
+      // Back to the original bytes (escapes included), cut, and decoded the same way again.
+      const bytes = encodeUtf8Escaped(line);
+      return decodeUtf8Escaped(bytes, 0, charBoundary(bytes, this.maxLineBytes));
     }
     return line;
   }

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 export interface RotatedCandidate {
@@ -88,10 +89,15 @@ export async function headOf(c: RotatedCandidate, length: number): Promise<Buffe
   return Buffer.concat(parts).subarray(0, length);
 }
 
-/** Decompressed content of a .gz file as a stream (errors surface while iterating). */
+/**
+ * Decompressed content of a .gz file as a stream (errors surface while iterating). Built with
+ * `pipeline`, so destroying the result (a `break` out of `for await`, an error) also destroys the
+ * file stream and closes its descriptor; `raw.pipe()` left it open (one fd leaked per early exit).
+ */
 export function gunzipStream(path: string): NodeJS.ReadableStream {
   const raw = createReadStream(path);
   const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
+  // The callback only keeps pipeline from throwing; the error reaches the reader via `gunzip`.
+  pipeline(raw, gunzip, () => {});
+  return gunzip;
 }

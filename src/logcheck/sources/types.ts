@@ -21,7 +21,7 @@ export interface SourceStats {
   bytes: number;
   /** Lines cut at `maxLineBytes`; the kept part is reported, the rest is dropped. */
   truncatedLines: number;
-  /** Lines that contain U+FFFD after decoding: invalid UTF-8 was replaced for display. */
+  /** Lines holding invalid UTF-8 (each bad byte escaped as U+DC80..U+DCFF, see utf8-escape.ts). */
   replacedLines: number;
   /** Rotated files read (for the rest after our old offset, or whole when never seen). */
   rotatedFilesRead: string[];
@@ -33,6 +33,12 @@ export interface SourceOutcome<C> {
   cursor: C | undefined;
   /** `cursor` as the JSON text the store keeps (`LogCursor.position`); undefined = keep none. */
   position: string | undefined;
+  /**
+   * A position to store even when the report is NOT delivered: where a first run started (journal:
+   * `{ since: '@<start>' }`), so a retry reads from the same point instead of a start relative to
+   * its own time. Never past an unread line. Undefined when there is nothing such to keep.
+   */
+  startPosition?: string;
   problems: SourceProblem[];
   stats: SourceStats;
 }
