@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLab, type Lab } from '../src/daemon/lab.js';
+import { createLab, type Lab, linkMac } from '../src/daemon/lab.js';
 import { type DaemonEvent, LabDaemon } from '../src/daemon/lab-daemon.js';
 import { PcapWriter } from '../src/sensors/packet/capture-file.js';
 import { ipPacket } from '../src/sensors/packet/craft.js';
@@ -121,14 +121,6 @@ function run(argv: string[], timeoutMs = 60_000) {
 
 function inNs(ns: string, argv: string[], timeoutMs?: number) {
   return run(['ip', 'netns', 'exec', ns, ...argv], timeoutMs);
-}
-
-/** The lab's veth in `ns` (name prefix `vt`/`va`) and its MAC address. */
-function veth(ns: string, prefix: string): { name: string; mac: string } {
-  const links = JSON.parse(inNs(ns, ['ip', '-j', 'link']).stdout) as { ifname: string; address?: string }[];
-  const link = links.find((l) => l.ifname.startsWith(prefix));
-  if (!link?.address) throw new Error(`no ${prefix}* veth in ${ns}`);
-  return { name: link.ifname, mac: link.address };
 }
 
 function writeFloodConfig(dir: string, mode: FloodMode): string {
@@ -261,8 +253,8 @@ async function floodOnce(mode: FloodMode, sender: string, dir: string): Promise<
   const capture = join(dir, `${mode}.pcap`);
   try {
     lab = createLab('fld');
-    const target = veth(lab.target, 'vt');
-    const attacker = veth(lab.attacker, 'va');
+    const target = { name: lab.targetIface, mac: linkMac(lab.target, lab.targetIface) };
+    const attacker = { name: lab.attackerIface, mac: linkMac(lab.attacker, lab.attackerIface) };
     const genStart = performance.now();
     writeFloodCapture(capture, mode, PACKETS, lab.targetV6, target.mac, attacker.mac);
     const genSeconds = (performance.now() - genStart) / 1000;

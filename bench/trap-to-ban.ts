@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createLab } from '../src/daemon/lab.js';
+import { addAttackerAddresses, createLab } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
 
 const SCANS = Math.min(240, Number(process.env.BENCH_SCANS ?? 240));
@@ -27,13 +27,6 @@ rl.on('line', (src) => {
   s.on('connect', () => { process.stdout.write('ok ' + src + '\\n'); s.destroy(); });
   s.on('error', (e) => process.stdout.write((e.code === 'ECONNREFUSED' ? 'ok ' : 'err ') + src + ' ' + e.code + '\\n'));
 });`;
-
-function vethOf(ns: string): string {
-  return spawnSync('ip', ['netns', 'exec', ns, 'ip', '-o', 'link'], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .map((l) => /^\d+: (vt\d+)@/.exec(l)?.[1])
-    .find(Boolean) as string;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -58,26 +51,15 @@ async function measure(mode: 'tcp' | 'atcp'): Promise<void> {
   let client: ReturnType<typeof spawn> | undefined;
   try {
     // N attacker addresses on the attacker's link (198.51.100.10 ...), added in one batch.
-    const iface = spawnSync('ip', ['netns', 'exec', lab.attacker, 'ip', '-o', 'link'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .map((l) => /^\d+: (va\d+)@/.exec(l)?.[1])
-      .find(Boolean) as string;
     const sources: string[] = [];
-    for (let i = 0; i < SCANS; i++) {
-      sources.push(`198.51.100.${10 + i}`);
-    }
-    const batch = sources
-      .map((s) =>
-        s.includes(':') ? `-6 addr add ${s}/64 dev ${iface} nodad` : `addr add ${s}/24 dev ${iface}`,
-      )
-      .join('\n');
-    spawnSync('ip', ['netns', 'exec', lab.attacker, 'ip', '-batch', '-'], { input: `${batch}\n` });
+    for (let i = 0; i < SCANS; i++) sources.push(`198.51.100.${10 + i}`);
+    addAttackerAddresses(lab, sources);
     writeFileSync(
       join(dir, 'bench.toml'),
       `[detect]
 modes = ["${mode}"]
 tcp_ports = [${TRAP_PORT}]
-interfaces = ["${vethOf(lab.target)}"]
+interfaces = ["${lab.targetIface}"]
 threshold = 1
 resolve_host = false
 [respond]

@@ -9,18 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLab, type Lab } from '../src/daemon/lab.js';
+import { addAttackerAddresses, createLab, type Lab } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
 import { Store } from '../src/store/store.js';
-import {
-  addAttackerAddresses,
-  nftBanned,
-  run,
-  sleep,
-  TRAP_TCP,
-  tcpConnect,
-  writeConfig,
-} from './e2e-support.js';
+import { nftBanned, run, sleep, TRAP_TCP, tcpConnect, writeConfig } from './e2e-support.js';
 import { requireLab } from './lab.js';
 
 test('bans expire and grow for a repeat offender; the gateway is never banned', async (t) => {
@@ -31,7 +23,7 @@ test('bans expire and grow for a repeat offender; the gateway is never banned', 
   try {
     lab = createLab('e2e');
     const scanner = '198.51.100.60';
-    addAttackerAddresses(lab.attacker, [scanner]);
+    addAttackerAddresses(lab, [scanner]);
     const config = writeConfig(dir, {
       respond:
         'backends = ["nftables"]\nban_duration = "2s"\nban_growth = 2\nban_max = "1h"\noffence_memory = "1h"',
@@ -79,7 +71,7 @@ test('kill -9 mid-scan, then restart: no lost ban, no duplicate, no orphan', asy
   try {
     lab = createLab('e2e');
     const scanners = Array.from({ length: 12 }, (_, i) => `198.51.100.${70 + i}`);
-    addAttackerAddresses(lab.attacker, scanners);
+    addAttackerAddresses(lab, scanners);
     const config = writeConfig(dir, { respond: 'backends = ["nftables"]\nban_duration = "1h"' });
     const socket = join(dir, 'control.sock');
     daemon = await LabDaemon.start(lab.target, ['--config', config], socket);

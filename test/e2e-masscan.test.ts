@@ -15,24 +15,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLab, type Lab } from '../src/daemon/lab.js';
+import { createLab, type Lab, linkMac } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
 import { cliJson, nftBanned, run, sleep, startService, tcpConnect, writeTrapConfig } from './e2e-support.js';
 import { requireLab } from './lab.js';
 
 /** Real services, inside the trapped range 1-1024. */
 const SERVICES = [22, 80, 443];
-
-/** The lab's veth in `ns` (`vt…` in the target, `va…` in the attacker) and its MAC address. */
-function veth(ns: string, prefix: string): { name: string; mac: string } {
-  const links = JSON.parse(run(['ip', 'netns', 'exec', ns, 'ip', '-j', 'link']).stdout) as {
-    ifname: string;
-    address?: string;
-  }[];
-  const link = links.find((l) => l.ifname.startsWith(prefix));
-  if (!link?.address) throw new Error(`no ${prefix}* veth in ${ns}`);
-  return { name: link.ifname, mac: link.address };
-}
 
 test('masscan vs trap mode: SYN probes recorded, scanner banned, at most one real service learned', async (t) => {
   if (!requireLab(t, ['masscan', 'nft'])) return;
@@ -55,8 +44,8 @@ test('masscan vs trap mode: SYN probes recorded, scanner banned, at most one rea
     );
 
     // Inside a namespace masscan cannot discover its adapter, address or next hop: name them.
-    const adapter = veth(lab.attacker, 'va');
-    const routerMac = veth(lab.target, 'vt').mac;
+
+    const routerMac = linkMac(lab.target, lab.targetIface);
     const scan = run(
       [
         'ip',
@@ -71,7 +60,7 @@ test('masscan vs trap mode: SYN probes recorded, scanner banned, at most one rea
         '--wait',
         '2',
         '--adapter',
-        adapter.name,
+        lab.attackerIface,
         '--adapter-ip',
         lab.attackerV4,
         '--router-mac',

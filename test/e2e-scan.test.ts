@@ -9,10 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLab, type Lab } from '../src/daemon/lab.js';
+import { addAttackerAddresses, createLab, type Lab } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
 import {
-  addAttackerAddresses,
   blackholes,
   cliJson,
   nftBanned,
@@ -37,7 +36,7 @@ test('nmap -sT/-sU over IPv4 and IPv6: detected, blocked by every backend, gatew
   let service: { stop(): void } | undefined;
   try {
     lab = createLab('e2e', { gatewayVia: 'benign' });
-    addAttackerAddresses(lab.attacker, [IGNORED]);
+    addAttackerAddresses(lab, [IGNORED]);
     const hostsDeny = join(dir, 'hosts.deny');
     writeFileSync(hostsDeny, '# site rules\nALL: 192.0.2.66\n');
     const config = writeConfig(dir, {

@@ -165,20 +165,6 @@ export function cliJson<T>(ns: string, args: string[]): T {
   return JSON.parse(r.stdout) as T;
 }
 
-/** Adds addresses to the attacker's side of the attacker ⇄ target link. */
-export function addAttackerAddresses(ns: string, addresses: string[]): void {
-  const iface = run(['ip', 'netns', 'exec', ns, 'ip', '-o', 'link'])
-    .stdout.split('\n')
-    .map((l) => /^\d+: (va\d+)@/.exec(l)?.[1])
-    .find(Boolean) as string;
-  const batch = addresses
-    .map((a) =>
-      a.includes(':') ? `-6 addr add ${a}/64 dev ${iface} nodad` : `addr add ${a}/24 dev ${iface}`,
-    )
-    .join('\n');
-  run(['ip', 'netns', 'exec', ns, 'ip', '-batch', '-'], `${batch}\n`);
-}
-
 /** A TCP service in namespace `ns` that accepts and closes; returns a stop function. */
 export function startService(ns: string, port: number): { stop(): void } {
   const child = spawn(

@@ -12,33 +12,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLab, type Lab } from '../src/daemon/lab.js';
+import { addAttackerAddresses, createLab, type Lab } from '../src/daemon/lab.js';
 import { LabDaemon } from '../src/daemon/lab-daemon.js';
-import {
-  addAttackerAddresses,
-  cliJson,
-  nftBanned,
-  run,
-  sleep,
-  startService,
-  tcpConnect,
-  writeTrapConfig,
-} from './e2e-support.js';
+import { cliJson, nftBanned, run, sleep, startService, tcpConnect, writeTrapConfig } from './e2e-support.js';
 import { requireLab } from './lab.js';
 
 /** An attacker-side address that holds a real session with the target while a forger uses it. */
 const PEER = '198.51.100.60';
 
-function vethOf(ns: string, prefix: string): string {
-  return run(['ip', 'netns', 'exec', ns, 'ip', '-o', 'link'])
-    .stdout.split('\n')
-    .map((l) => new RegExp(`^\\d+: (${prefix}\\d+)@`).exec(l)?.[1])
-    .find(Boolean) as string;
-}
-
 /** One SYN with a forged source address, sent by nmap from the attacker namespace. */
 function forgedSyn(lab: Lab, from: string, port: number): void {
-  const iface = vethOf(lab.attacker, 'va');
+  const iface = lab.attackerIface;
   run([
     'ip',
     'netns',
@@ -98,7 +82,7 @@ test('trap mode: nmap learns nothing, the scanner is recorded and banned, forged
   const sessions: ChildProcess[] = [];
   try {
     lab = createLab('e2t', { gatewayVia: 'benign' });
-    addAttackerAddresses(lab.attacker, [PEER]);
+    addAttackerAddresses(lab, [PEER]);
     services.push(startService(lab.target, 22));
     await sleep(300);
     const socket = join(dir, 'control.sock');
@@ -193,7 +177,7 @@ test('advanced mode (-atcp): a SYN scan seen by live capture is detected and blo
   let daemon: LabDaemon | undefined;
   try {
     lab = createLab('e2a', { gatewayVia: 'benign' });
-    const iface = vethOf(lab.target, 'vt');
+    const iface = lab.targetIface;
     const socket = join(dir, 'control.sock');
     daemon = await LabDaemon.start(
       lab.target,

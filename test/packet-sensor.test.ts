@@ -87,10 +87,7 @@ test('trap mode NFLOG feed and advanced-mode live capture see every nmap techniq
     );
     const locals = [lab.targetV4, lab.targetV6];
     const nflog = await startPrinter(lab.target, 'nflog:7', locals);
-    const vethName = nsExec(lab.target, ['ip', '-o', 'link', 'show', 'type', 'veth'])
-      .split(':')[1]!
-      .trim()
-      .split('@')[0]!;
+    const vethName = lab.targetIface;
     const live = await startPrinter(lab.target, vethName, locals);
     printers.push(nflog, live);
 

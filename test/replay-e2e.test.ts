@@ -166,10 +166,7 @@ test('replay of real nmap captures: techniques, real service, blocks, determinis
   const dir = mkdtempSync(join(tmpdir(), 'ps-pkb-'));
   const children: ChildProcess[] = [];
   try {
-    const veth = nsExec(lab.target, ['ip', '-o', 'link', 'show', 'type', 'veth'])
-      .split(':')[1]!
-      .trim()
-      .split('@')[0]!;
+    const veth = lab.targetIface;
     const code = `require('net').createServer(s=>s.end('hello\\n')).listen(${SERVICE_PORT},'::',()=>console.log('ready'))`;
     const service = spawn('ip', ['netns', 'exec', lab.target, process.execPath, '-e', code], {
       stdio: ['ignore', 'pipe', 'ignore'],

@@ -26,6 +26,9 @@ export interface Lab {
   targetV6: string;
   attackerV6: string;
   benignV6?: string;
+  /** The veth ends of the attacker ⇄ target link (for capture, masscan, address adding). */
+  targetIface: string;
+  attackerIface: string;
   /** The target's default gateway. */
   gatewayV4: string;
   gatewayV6: string;
@@ -117,6 +120,8 @@ export function createLab(tag: string, options: LabOptions = {}): Lab {
       attackerV4: '198.51.100.1',
       targetV6: '2001:db8:51::2',
       attackerV6: '2001:db8:51::1',
+      targetIface: `vt${id}`,
+      attackerIface: `va${id}`,
       gatewayV4,
       gatewayV6,
       inTarget: ['ip', 'netns', 'exec', target],
@@ -134,4 +139,22 @@ export function createLab(tag: string, options: LabOptions = {}): Lab {
     close();
     throw err;
   }
+}
+
+/** The MAC address of interface `iface` in namespace `ns`. */
+export function linkMac(ns: string, iface: string): string {
+  const [link] = JSON.parse(inNs(ns, ['ip', '-j', 'link', 'show', iface])) as { address?: string }[];
+  if (!link?.address) throw new Error(`no MAC address for ${iface} in ${ns}`);
+  return link.address;
+}
+
+/** Adds addresses (IPv4 /24, IPv6 /64) to the attacker's end of the link, in one `ip -batch`. */
+export function addAttackerAddresses(lab: Lab, addresses: string[]): void {
+  const iface = lab.attackerIface;
+  const batch = addresses
+    .map((a) =>
+      a.includes(':') ? `-6 addr add ${a}/64 dev ${iface} nodad` : `addr add ${a}/24 dev ${iface}`,
+    )
+    .join('\n');
+  execFileSync('ip', ['netns', 'exec', lab.attacker, 'ip', '-batch', '-'], { input: `${batch}\n` });
 }
