@@ -32,7 +32,3 @@ export function peerOfClosedSocket(socket: { _handle?: { fd?: number } | null })
     return undefined;
   }
 }
-
-export function peerNameAvailable(): boolean {
-  return load() !== null;
-}

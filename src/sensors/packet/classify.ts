@@ -44,27 +44,3 @@ export function tcpTechnique(flags: number): Technique | null {
 export function techniqueOf(packet: DecodedPacket): Technique | null {
   return packet.protocol === 'udp' ? 'udp' : tcpTechnique(packet.tcpFlags);
 }
-
-/** PortSentry's names for the log line (`attackalert: TCP SYN/Normal scan from host: ...`). */
-export function portsentryScanName(technique: Technique): string {
-  switch (technique) {
-    case 'syn':
-      return 'TCP SYN/Normal scan';
-    case 'fin':
-      return 'TCP FIN scan';
-    case 'null':
-      return 'TCP NULL scan';
-    case 'xmas':
-      return 'TCP XMAS scan';
-    case 'ack':
-      return 'TCP ACK scan';
-    case 'maimon':
-      return 'TCP FIN/ACK (Maimon) scan';
-    case 'odd':
-      return 'Unknown Type: TCP Packet Flags scan';
-    case 'udp':
-      return 'UDP scan';
-    case 'connect':
-      return 'Connect';
-  }
-}
